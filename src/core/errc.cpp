@@ -5,6 +5,10 @@
 namespace rustsocks::core {
 namespace {
 
+// boost::system::error_category has a protected non-virtual destructor by design (categories are
+// never deleted through a base pointer), which -Wnon-virtual-dtor cannot see.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
 class Category final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "rustsocks"; }
@@ -29,6 +33,7 @@ class Category final : public boost::system::error_category {
     return "unknown rustsocks error";
   }
 };
+#pragma GCC diagnostic pop
 
 }  // namespace
 

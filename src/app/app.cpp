@@ -1,0 +1,110 @@
+#include "app/app.hpp"
+
+#include <sys/resource.h>
+
+#include <csignal>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "connect/resolver.hpp"
+#include "core/asio.hpp"
+#include "core/log.hpp"
+#include "listener/worker.hpp"
+
+namespace rustsocks::app {
+namespace {
+
+constexpr auto kDrainPoll = std::chrono::milliseconds(20);
+constexpr auto kAbortWait = std::chrono::seconds(2);
+
+unsigned worker_count(const config::Config& config) {
+  if (config.server.workers > 0) return config.server.workers;
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  auto text = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) text = "[" + text + "]";
+  return text + ":" + std::to_string(endpoint.port());
+}
+
+// Waits (on the control loop) until no session is left or the deadline passes.
+awaitable<bool> wait_drained(listener::ConnectionCounters& counters,
+                             std::chrono::steady_clock::time_point deadline) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (counters.active.load(std::memory_order_relaxed) > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    timer.expires_after(kDrainPoll);
+    co_await timer.async_wait(kNoThrow);
+  }
+  co_return true;
+}
+
+awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers,
+                         listener::ConnectionCounters& counters, std::chrono::seconds grace) {
+  for (auto& worker : workers) worker->stop_accepting();
+  auto live = counters.active.load(std::memory_order_relaxed);
+  spdlog::info("shutting down: stopped accepting; {} live session(s), grace {} s", live,
+               grace.count());
+  if (!co_await wait_drained(counters, std::chrono::steady_clock::now() + grace)) {
+    spdlog::warn("grace period over: closing {} session(s)",
+                 counters.active.load(std::memory_order_relaxed));
+    for (auto& worker : workers) worker->abort_sessions();
+    co_await wait_drained(counters, std::chrono::steady_clock::now() + kAbortWait);
+  }
+  for (auto& worker : workers) worker->stop();
+}
+
+}  // namespace
+
+unsigned long raise_open_files_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return static_cast<unsigned long>(limit.rlim_cur);
+}
+
+int run(const config::Config& config) {
+  // splice() into a socket whose peer is gone raises SIGPIPE; it must be an EPIPE error instead.
+  std::signal(SIGPIPE, SIG_IGN);  // NOLINT(cert-err33-c)
+  auto open_files = raise_open_files_limit();
+  spdlog::info("rustsocks {} starting; open-files limit {}", RUSTSOCKS_VERSION, open_files);
+
+  listener::ConnectionCounters counters;
+  auto resolver = std::make_unique<connect::Resolver>();
+  asio::io_context control(1);
+  std::vector<std::unique_ptr<listener::Worker>> workers;
+  tcp::endpoint endpoint(asio::ip::make_address(config.server.bind_address),
+                         config.server.bind_port);
+  auto count = worker_count(config);
+  for (unsigned i = 0; i < count; ++i) {
+    workers.push_back(std::make_unique<listener::Worker>(config, *resolver, counters, endpoint));
+    endpoint = workers.front()->local_endpoint();  // port 0: the others join the chosen port
+  }
+  for (auto& worker : workers) worker->start();
+  spdlog::info("listening on {} ({} workers, max_connections {})", endpoint_text(endpoint), count,
+               config.server.max_connections);
+
+  asio::signal_set signals(control, SIGINT, SIGTERM);
+  signals.async_wait([&](const error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received {}", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    asio::co_spawn(control, shutdown(workers, counters, config.server.shutdown_grace),
+                   asio::detached);
+  });
+  control.run();
+  for (auto& worker : workers) worker->join();
+  // The resolver's threads may still post a late answer: join them while the (stopped) loops
+  // still exist, then destroy the loops and the sessions they hold.
+  resolver.reset();
+  workers.clear();
+  spdlog::info("stopped; {} connection(s) served", counters.accepted.load());
+  return 0;
+}
+
+}  // namespace rustsocks::app

@@ -1,0 +1,115 @@
+#include "connect/dialer.hpp"
+
+#include <memory>
+#include <optional>
+
+#include "core/errc.hpp"
+
+namespace rustsocks::connect {
+namespace {
+
+// Ranks errors so the reply names the most specific cause seen across candidates.
+int rank(const error_code& ec) {
+  if (ec == asio::error::connection_refused) return 5;
+  if (ec == asio::error::host_unreachable) return 4;
+  if (ec == asio::error::network_unreachable) return 3;
+  if (ec == core::Errc::ConnectTimeout) return 2;
+  return ec ? 1 : 0;
+}
+
+// State shared by the racing attempts; everything runs on one executor, so no locks.
+struct Race {
+  explicit Race(const asio::any_io_executor& ex) : wake(ex) {}
+  asio::steady_timer wake;
+  std::vector<std::unique_ptr<tcp::socket>> sockets;
+  std::optional<tcp::socket> winner;
+  error_code best_error;
+  std::size_t finished = 0;
+  std::size_t failed = 0;
+};
+
+awaitable<void> attempt(std::shared_ptr<Race> race, std::size_t index, tcp::endpoint endpoint) {
+  auto& socket = *race->sockets[index];
+  auto [ec] = co_await socket.async_connect(endpoint, kNoThrow);
+  ++race->finished;
+  if (ec) ++race->failed;
+  if (!ec && !race->winner) {
+    race->winner.emplace(std::move(socket));
+  } else if (ec && ec != asio::error::operation_aborted && rank(ec) > rank(race->best_error)) {
+    race->best_error = ec;
+  }
+  race->wake.cancel();
+}
+
+void start_attempt(const std::shared_ptr<Race>& race, const tcp::endpoint& endpoint) {
+  auto executor = race->wake.get_executor();
+  auto index = race->sockets.size();
+  auto& socket = race->sockets.emplace_back(std::make_unique<tcp::socket>(executor));
+  error_code open_error;
+  socket->open(endpoint.protocol(), open_error);
+  if (open_error) {
+    if (rank(open_error) > rank(race->best_error)) race->best_error = open_error;
+    ++race->finished;
+    ++race->failed;
+    return;
+  }
+  asio::co_spawn(executor, attempt(race, index, endpoint), asio::detached);
+}
+
+}  // namespace
+
+awaitable<Dialed> race_connect(std::vector<tcp::endpoint> candidates, DialOptions options) {
+  auto executor = co_await asio::this_coro::executor;
+  auto race = std::make_shared<Race>(executor);
+  const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
+  auto next_attempt_at = std::chrono::steady_clock::now();
+  std::size_t started = 0;
+  std::size_t failures_seen = 0;
+  while (!race->winner) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    bool in_flight = race->finished < started;
+    bool failure_since_last_start = race->failed > failures_seen;
+    if (started < candidates.size() &&
+        (!in_flight || failure_since_last_start || now >= next_attempt_at)) {
+      failures_seen = race->failed;
+      start_attempt(race, candidates[started++]);
+      next_attempt_at = now + options.attempt_delay;
+      continue;
+    }
+    if (started == candidates.size() && !in_flight) break;  // every candidate failed
+    // Attempts complete only while this coroutine is suspended here (one executor), so a
+    // completion always finds this wait pending and cancels it.
+    race->wake.expires_at(started < candidates.size() ? std::min(deadline, next_attempt_at)
+                                                      : deadline);
+    co_await race->wake.async_wait(kNoThrow);
+  }
+  bool timed_out = !race->winner && race->finished < started;
+  for (auto& socket : race->sockets) {
+    error_code ignored;
+    if (socket->is_open()) socket->close(ignored);  // losers and attempts still in flight
+  }
+  if (race->winner) co_return Dialed{{}, std::move(*race->winner)};
+  error_code error = race->best_error;
+  if (timed_out && rank(error) < rank(core::Errc::ConnectTimeout)) error = core::Errc::ConnectTimeout;
+  if (!error) error = core::Errc::ConnectTimeout;
+  co_return Dialed{error, tcp::socket(executor)};
+}
+
+awaitable<Dialed> dial(Resolver& resolver, DialTarget target, DialOptions options) {
+  auto executor = co_await asio::this_coro::executor;
+  std::vector<tcp::endpoint> candidates;
+  if (target.is_name) {
+    auto resolved = co_await resolver.resolve(target.host, target.port, options.dns_timeout);
+    if (resolved.error) co_return Dialed{resolved.error, tcp::socket(executor)};
+    candidates = interleave_families(resolved.endpoints);
+  } else {
+    error_code parse_error;
+    auto address = asio::ip::make_address(target.host, parse_error);
+    if (parse_error) co_return Dialed{core::Errc::AddressTypeNotSupported, tcp::socket(executor)};
+    candidates.emplace_back(address, target.port);
+  }
+  co_return co_await race_connect(std::move(candidates), options);
+}
+
+}  // namespace rustsocks::connect

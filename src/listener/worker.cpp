@@ -1,0 +1,135 @@
+#include "listener/worker.hpp"
+
+#include <sys/socket.h>
+
+#include <exception>
+
+#include "core/log.hpp"
+#include "session/session.hpp"
+
+namespace rustsocks::listener {
+namespace {
+
+constexpr auto kLogInterval = std::chrono::seconds(1);
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+bool is_resource_exhaustion(const error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory ||
+         ec == error_code(ENFILE, boost::system::system_category());
+}
+
+}  // namespace
+
+tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint, int backlog) {
+  tcp::acceptor acceptor(io);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  int one = 1;
+  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    throw boost::system::system_error(error_code(errno, boost::system::system_category()),
+                                      "SO_REUSEPORT");
+  }
+  if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true));
+  error_code ec;
+  acceptor.bind(endpoint, ec);
+  if (ec) {
+    throw boost::system::system_error(ec, "cannot bind " + endpoint.address().to_string() + " port " +
+                                              std::to_string(endpoint.port()));
+  }
+  acceptor.listen(backlog);
+  return acceptor;
+}
+
+Worker::Worker(const config::Config& config, connect::Resolver& resolver,
+               ConnectionCounters& counters, const tcp::endpoint& endpoint)
+    : config_(config),
+      resolver_(resolver),
+      counters_(counters),
+      acceptor_(open_acceptor(io_, endpoint, config.server.listen_backlog)) {}
+
+Worker::~Worker() {
+  if (thread_.joinable()) {
+    io_.stop();
+    thread_.join();
+  }
+}
+
+void Worker::start() {
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::stop_accepting() {
+  asio::post(io_, [this] {
+    error_code ignored;
+    acceptor_.close(ignored);
+  });
+}
+
+void Worker::abort_sessions() {
+  asio::post(io_, [this] { live_.abort_all(); });
+}
+
+void Worker::stop() { io_.stop(); }
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::log_rejection() {
+  ++rejections_since_log_;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_rejection_log_ < kLogInterval) return;
+  spdlog::warn("max_connections ({}) reached: refused {} connection(s) since the last report",
+               config_.server.max_connections, rejections_since_log_);
+  rejections_since_log_ = 0;
+  last_rejection_log_ = now;
+}
+
+awaitable<void> Worker::accept_loop() {
+  session::Services services{config_, resolver_, pipes_, live_};
+  asio::steady_timer backoff(io_);
+  auto last_error_log = std::chrono::steady_clock::time_point{};
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) {
+      counters_.accept_errors.fetch_add(1, std::memory_order_relaxed);
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_error_log >= kLogInterval) {
+        spdlog::error("accept failed: {}{}", ec.message(),
+                      is_resource_exhaustion(ec) ? " (backing off)" : "");
+        last_error_log = now;
+      }
+      // Out of descriptors or memory: the connection stays queued; retrying at once would spin.
+      if (is_resource_exhaustion(ec)) {
+        backoff.expires_after(kAcceptBackoff);
+        co_await backoff.async_wait(kNoThrow);
+      }
+      continue;
+    }
+    counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+    if (counters_.active.fetch_add(1, std::memory_order_relaxed) >= config_.server.max_connections) {
+      counters_.active.fetch_sub(1, std::memory_order_relaxed);
+      counters_.rejected_limit.fetch_add(1, std::memory_order_relaxed);
+      error_code ignored;
+      socket.close(ignored);
+      log_rejection();
+      continue;
+    }
+    auto& active = counters_.active;
+    auto on_end = [&active](const std::exception_ptr& error) {
+      active.fetch_sub(1, std::memory_order_relaxed);
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("session ended by an unexpected exception: {}", e.what());
+      }
+    };
+    asio::co_spawn(io_, session::serve(std::move(socket), services), on_end);
+  }
+}
+
+}  // namespace rustsocks::listener

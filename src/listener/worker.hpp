@@ -1,0 +1,62 @@
+// One worker = one thread, one io_context, one SO_REUSEPORT acceptor. Sessions accepted here run
+// here for life (no strands, no locks in session code).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <thread>
+
+#include "config/config.hpp"
+#include "connect/resolver.hpp"
+#include "core/asio.hpp"
+#include "relay/pipe_pool.hpp"
+#include "session/live_sessions.hpp"
+
+namespace rustsocks::listener {
+
+// Counters shared by all workers (relaxed atomics).
+struct ConnectionCounters {
+  std::atomic<std::size_t> active{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> rejected_limit{0};
+  std::atomic<std::uint64_t> accept_errors{0};
+};
+
+// Creates a listening socket with SO_REUSEPORT so every worker can bind the same endpoint.
+// Throws boost::system::system_error naming the endpoint when bind or listen fails.
+tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint, int backlog);
+
+class Worker {
+ public:
+  Worker(const config::Config& config, connect::Resolver& resolver, ConnectionCounters& counters,
+         const tcp::endpoint& endpoint);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
+
+  tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  void start();              // spawns the accept loop and the thread
+  void stop_accepting();     // thread-safe: closes the acceptor on the worker's thread
+  void abort_sessions();     // thread-safe: wakes every live session so it ends now
+  void stop();               // thread-safe: stops the loop; join() afterwards
+  void join();
+
+ private:
+  awaitable<void> accept_loop();
+  void log_rejection();
+
+  const config::Config& config_;
+  connect::Resolver& resolver_;
+  ConnectionCounters& counters_;
+  // Declared before io_ so they outlive the coroutine frames io_ destroys.
+  session::LiveSessions live_;
+  relay::PipePool pipes_;
+  asio::io_context io_{1};
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::chrono::steady_clock::time_point last_rejection_log_{};
+  std::uint64_t rejections_since_log_ = 0;
+};
+
+}  // namespace rustsocks::listener

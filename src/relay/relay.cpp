@@ -1,0 +1,171 @@
+#include "relay/relay.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <memory>
+#include <vector>
+
+namespace rustsocks::relay {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+constexpr std::size_t kSpliceChunk = 256 * 1024;
+constexpr std::size_t kCopyBuffer = 16 * 1024;
+
+bool is_orderly_end(const error_code& ec) {
+  return !ec || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::operation_aborted;
+}
+
+// A direction that fails (not a clean EOF) tears the whole tunnel down: shutting both sockets
+// wakes the other pump instead of leaving it waiting on a peer that will never hear back.
+void end_direction(tcp::socket& from, tcp::socket& to, const error_code& ec, Traffic& traffic) {
+  error_code ignored;
+  if (!ec || ec == asio::error::eof) {
+    to.shutdown(tcp::socket::shutdown_send, ignored);  // forward the half-close
+    return;
+  }
+  if (!traffic.error && !is_orderly_end(ec)) traffic.error = ec;
+  from.shutdown(tcp::socket::shutdown_both, ignored);
+  to.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+error_code last_errno() { return {errno, boost::system::system_category()}; }
+
+// Moves everything buffered in the pipe to `to`; returns an error or success.
+awaitable<error_code> drain(Pipe& pipe, std::size_t& in_pipe, tcp::socket& to,
+                            std::uint64_t& moved) {
+  while (in_pipe > 0) {
+    auto n = ::splice(pipe.read_end.get(), nullptr, to.native_handle(), nullptr, in_pipe,
+                      SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      in_pipe -= static_cast<std::size_t>(n);
+      moved += static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) co_return last_errno();
+    auto [ec] = co_await to.async_wait(tcp::socket::wait_write, kNoThrow);
+    if (ec) co_return ec;
+  }
+  co_return error_code{};
+}
+
+awaitable<void> splice_pump(tcp::socket& from, tcp::socket& to, PipePool& pool,
+                            std::uint64_t& moved, Traffic& traffic) {
+  Pipe pipe;
+  std::size_t in_pipe = 0;
+  error_code end;
+  for (;;) {
+    if (!pipe.valid()) {
+      pipe = pool.acquire();
+      if (!pipe.valid()) {
+        end = last_errno();  // EMFILE/ENFILE: end the tunnel rather than spin
+        break;
+      }
+    }
+    auto n = ::splice(from.native_handle(), nullptr, pipe.write_end.get(), nullptr, kSpliceChunk,
+                      SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n == 0) {
+      end = asio::error::eof;
+      break;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) {
+        end = last_errno();
+        break;
+      }
+      pool.release(std::move(pipe));  // empty: an idle direction holds no pipe
+      pipe = Pipe{};
+      auto [ec] = co_await from.async_wait(tcp::socket::wait_read, kNoThrow);
+      if (ec) {
+        end = ec;
+        break;
+      }
+      continue;
+    }
+    in_pipe = static_cast<std::size_t>(n);
+    if (auto ec = co_await drain(pipe, in_pipe, to, moved)) {
+      end = ec;
+      break;
+    }
+  }
+  if (in_pipe == 0) pool.release(std::move(pipe));  // a pipe with stale bytes is closed instead
+  end_direction(from, to, end, traffic);
+}
+
+awaitable<void> copy_pump(tcp::socket& from, tcp::socket& to, std::uint64_t& moved,
+                          Traffic& traffic) {
+  auto buffer = std::make_unique<std::uint8_t[]>(kCopyBuffer);  // NOLINT(*-avoid-c-arrays)
+  error_code end;
+  for (;;) {
+    auto [read_error, n] = co_await from.async_read_some(asio::buffer(buffer.get(), kCopyBuffer),
+                                                         kNoThrow);
+    if (read_error) {
+      end = read_error;
+      break;
+    }
+    auto [write_error, written] =
+        co_await asio::async_write(to, asio::buffer(buffer.get(), n), kNoThrow);
+    moved += written;
+    if (write_error) {
+      end = write_error;
+      break;
+    }
+  }
+  end_direction(from, to, end, traffic);
+}
+
+// Ends (and so cancels the pumps through operator||) once no byte moved for `limit`.
+awaitable<void> watch_idle(const Traffic& traffic, std::chrono::seconds limit, bool& fired) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto period = std::max<std::chrono::milliseconds>(limit / 4, std::chrono::milliseconds(250));
+  auto last_total = traffic.up + traffic.down;
+  auto last_change = std::chrono::steady_clock::now();
+  for (;;) {
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(kNoThrow);
+    if (ec) co_return;  // cancelled: the tunnel ended
+    auto now = std::chrono::steady_clock::now();
+    if (auto total = traffic.up + traffic.down; total != last_total) {
+      last_total = total;
+      last_change = now;
+    } else if (now - last_change >= limit) {
+      fired = true;
+      co_return;
+    }
+  }
+}
+
+}  // namespace
+
+awaitable<Traffic> relay(tcp::socket& client, tcp::socket& upstream, PipePool* pipes,
+                         RelayOptions options) {
+  Traffic traffic;
+  error_code ignored;
+  client.native_non_blocking(true, ignored);
+  upstream.native_non_blocking(true, ignored);
+  auto both = [&]() -> awaitable<void> {
+    if (options.splice && pipes != nullptr) {
+      co_await (splice_pump(client, upstream, *pipes, traffic.up, traffic) &&
+                splice_pump(upstream, client, *pipes, traffic.down, traffic));
+    } else {
+      co_await (copy_pump(client, upstream, traffic.up, traffic) &&
+                copy_pump(upstream, client, traffic.down, traffic));
+    }
+  };
+  if (options.idle_timeout.count() == 0) {
+    co_await both();
+  } else {
+    bool fired = false;
+    co_await (both() || watch_idle(traffic, options.idle_timeout, fired));
+    traffic.idle_timeout = fired;
+  }
+  co_return traffic;
+}
+
+}  // namespace rustsocks::relay

@@ -1,0 +1,145 @@
+#include "session/session.hpp"
+
+#include "connect/dialer.hpp"
+#include "core/errc.hpp"
+#include "core/log.hpp"
+#include "relay/relay.hpp"
+#include "session/handshake.hpp"
+#include "session/reply_for.hpp"
+
+namespace rustsocks::session {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  auto text = address.to_string();
+  if (address.is_v6()) text = "[" + text + "]";
+  return text + ":" + std::to_string(endpoint.port());
+}
+
+connect::DialTarget dial_target(const socks5::Target& target) {
+  connect::DialTarget out;
+  out.port = target.port;
+  if (const auto* domain = std::get_if<socks5::Domain>(&target.address)) {
+    out.host = domain->name;
+    // A name that is an IP literal ("127.0.0.1" sent as ATYP 3) is dialled as that address.
+    error_code literal_error;
+    (void)asio::ip::make_address(out.host, literal_error);
+    out.is_name = static_cast<bool>(literal_error);
+    if (!out.is_name) return out;
+    if (!out.host.empty() && out.host.back() == '.') out.host.pop_back();
+    return out;
+  }
+  if (const auto* v4 = std::get_if<socks5::Ipv4>(&target.address)) {
+    out.host = asio::ip::address_v4(v4->bytes).to_string();
+  } else {
+    out.host = asio::ip::address_v6(std::get<socks5::Ipv6>(target.address).bytes).to_string();
+  }
+  return out;
+}
+
+void log_record(const SessionRecord& record) {
+  using core::Field;
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - record.start);
+  core::log_event(spdlog::level::info, "session_end",
+                  {Field{"client", record.client}, Field{"user", "-"},
+                   Field{"target", record.target}, Field{"reply", record.reply},
+                   Field{"up", std::to_string(record.up), true},
+                   Field{"down", std::to_string(record.down), true},
+                   Field{"duration_ms", std::to_string(elapsed.count()), true},
+                   Field{"reason", record.reason}});
+}
+
+awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer,
+                                      std::chrono::milliseconds limit) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, limit);
+  auto first = co_await (run_handshake(client, buffer) || timer.async_wait(kNoThrow));
+  if (first.index() == 1) co_return Handshake{core::Errc::HandshakeTimeout, {}, false};
+  co_return std::get<0>(std::move(first));
+}
+
+// Sends the bytes the client pipelined behind its request before the relay starts.
+awaitable<error_code> forward_pipelined(InputBuffer& buffer, tcp::socket& upstream,
+                                        SessionRecord& record) {
+  auto pending = buffer.data();
+  if (pending.empty()) co_return error_code{};
+  auto [ec, n] =
+      co_await asio::async_write(upstream, asio::buffer(pending.data(), pending.size()), kNoThrow);
+  record.up += n;
+  co_return ec;
+}
+
+awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& record,
+                    LiveSessions::Handle live) {
+  const auto& server = services.config.server;
+  InputBuffer buffer;
+  auto shake = co_await handshake_within(client, buffer, server.handshake_timeout);
+  if (shake.error) {
+    record.reason = shake.error.message();
+    if (shake.replied && shake.error.category() == core::error_category()) {
+      record.reply = reply_name(reply_for(shake.error));
+    }
+    co_return;
+  }
+  record.target = socks5::to_string(shake.request.target);
+  connect::DialOptions options{.dns_timeout = server.dns_timeout,
+                               .connect_timeout = server.connect_timeout};
+  auto dialed = co_await connect::dial(services.resolver, dial_target(shake.request.target),
+                                       options);
+  if (dialed.error) {
+    auto reply = reply_for(dialed.error);
+    record.reply = reply_name(reply);
+    record.reason = dialed.error.message();
+    co_await send_reply(client, reply, socks5::Target{socks5::Ipv4{}, 0});
+    co_return;
+  }
+  auto upstream = std::move(dialed.socket);
+  live->upstream = &upstream;
+  error_code ignored;
+  upstream.set_option(tcp::no_delay(true), ignored);
+  auto local = upstream.local_endpoint(ignored);
+  if (auto ec = co_await send_reply(client, socks5::Reply::Succeeded, to_target(local))) {
+    record.reason = ec.message();
+    co_return;
+  }
+  record.reply = reply_name(socks5::Reply::Succeeded);
+  if (auto ec = co_await forward_pipelined(buffer, upstream, record)) {
+    record.reason = ec.message();
+    co_return;
+  }
+  auto traffic = co_await relay::relay(
+      client, upstream, &services.pipes,
+      relay::RelayOptions{.splice = server.splice, .idle_timeout = server.idle_timeout});
+  record.up += traffic.up;
+  record.down += traffic.down;
+  if (traffic.idle_timeout) {
+    record.reason = "idle timeout";
+  } else if (traffic.error) {
+    record.reason = traffic.error.message();
+  }
+  live->upstream = nullptr;
+}
+
+}  // namespace
+
+awaitable<void> serve(tcp::socket client, Services services) {
+  SessionRecord record;
+  error_code ec;
+  record.client = endpoint_text(client.remote_endpoint(ec));
+  client.set_option(tcp::no_delay(true), ec);
+  struct Registration {  // leaves the live table on every path, also when the frame is destroyed
+    LiveSessions& live;
+    LiveSessions::Handle handle;
+    ~Registration() { live.remove(handle); }
+  } registration{services.live, services.live.add(&client)};
+  co_await run(client, services, record, registration.handle);
+  log_record(record);
+}
+
+}  // namespace rustsocks::session

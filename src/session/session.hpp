@@ -1,0 +1,38 @@
+// One client connection from accept to close: handshake -> dial -> reply -> relay -> record.
+// This is the only place that knows the order of the steps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.hpp"
+#include "connect/resolver.hpp"
+#include "core/asio.hpp"
+#include "relay/pipe_pool.hpp"
+#include "session/live_sessions.hpp"
+
+namespace rustsocks::session {
+
+// Worker-owned services; they outlive the worker's io_context::run(), so sessions hold references.
+struct Services {
+  const config::Config& config;
+  connect::Resolver& resolver;
+  relay::PipePool& pipes;
+  LiveSessions& live;
+};
+
+// What one session did; logged once when it ends.
+struct SessionRecord {
+  std::string client;
+  std::string target = "-";
+  std::string reply = "none";
+  std::string reason = "closed";
+  std::uint64_t up = 0;
+  std::uint64_t down = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+// Owns the socket (coroutine lifetime rule: never take it by reference into co_spawn).
+awaitable<void> serve(tcp::socket client, Services services);
+
+}  // namespace rustsocks::session
