@@ -25,8 +25,10 @@ function(rustsocks_module name)
     add_executable(rustsocks_${name}_test ${test_sources})
     target_link_libraries(rustsocks_${name}_test PRIVATE rustsocks_${name} ${ARG_TEST_DEPS}
                                                          GTest::gtest GTest::gmock GTest::gtest_main)
+    target_include_directories(rustsocks_${name}_test PRIVATE ${PROJECT_SOURCE_DIR}/tests)
     rustsocks_warnings(rustsocks_${name}_test)
-    gtest_discover_tests(rustsocks_${name}_test DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 120)
+    gtest_discover_tests(rustsocks_${name}_test TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 30
+                         PROPERTIES TIMEOUT 120)
   endif()
 
   foreach(src ${fuzz_sources})

@@ -1,11 +1,11 @@
 // rustsocks: command line -> configuration -> app::run(). The only file no test links.
-#include <CLI/CLI.hpp>
-#include <boost/asio/ip/address.hpp>
-
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include "app/app.hpp"
 #include "config/config.hpp"
@@ -79,8 +79,10 @@ int main(int argc, char** argv) {
   if (!options.generate_path.empty()) return generate(options.generate_path);
 
   auto loaded = rustsocks::config::load_config_file(options.config_path);
-  for (const auto& warning : loaded.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
-  for (const auto& error : loaded.errors) std::fprintf(stderr, "error: %s\n", error.c_str());
+  for (const auto& warning : loaded.warnings)
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  for (const auto& error : loaded.errors)
+    std::fprintf(stderr, "error: %s\n", error.c_str());
   if (!loaded.config) return 1;
   Config config = std::move(*loaded.config);
   if (!apply_overrides(options, config)) return 1;
@@ -93,7 +95,8 @@ int main(int argc, char** argv) {
                      ? rustsocks::core::LogStyle::Json
                      : rustsocks::core::LogStyle::Pretty;
     rustsocks::core::init_logging(config.logging.level, style, config.logging.file);
-    for (const auto& warning : loaded.warnings) spdlog::warn("config: {}", warning);
+    for (const auto& warning : loaded.warnings)
+      spdlog::warn("config: {}", warning);
     return rustsocks::app::run(config);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rustsocks: %s\n", e.what());

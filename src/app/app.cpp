@@ -1,11 +1,11 @@
 #include "app/app.hpp"
 
-#include <sys/resource.h>
-
 #include <csignal>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include "connect/resolver.hpp"
 #include "core/asio.hpp"
@@ -43,17 +43,20 @@ awaitable<bool> wait_drained(listener::ConnectionCounters& counters,
 
 awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers,
                          listener::ConnectionCounters& counters, std::chrono::seconds grace) {
-  for (auto& worker : workers) worker->stop_accepting();
+  for (auto& worker : workers)
+    worker->stop_accepting();
   auto live = counters.active.load(std::memory_order_relaxed);
   spdlog::info("shutting down: stopped accepting; {} live session(s), grace {} s", live,
                grace.count());
   if (!co_await wait_drained(counters, std::chrono::steady_clock::now() + grace)) {
     spdlog::warn("grace period over: closing {} session(s)",
                  counters.active.load(std::memory_order_relaxed));
-    for (auto& worker : workers) worker->abort_sessions();
+    for (auto& worker : workers)
+      worker->abort_sessions();
     co_await wait_drained(counters, std::chrono::steady_clock::now() + kAbortWait);
   }
-  for (auto& worker : workers) worker->stop();
+  for (auto& worker : workers)
+    worker->stop();
 }
 
 }  // namespace
@@ -86,7 +89,8 @@ int run(const config::Config& config) {
     workers.push_back(std::make_unique<listener::Worker>(config, *resolver, counters, endpoint));
     endpoint = workers.front()->local_endpoint();  // port 0: the others join the chosen port
   }
-  for (auto& worker : workers) worker->start();
+  for (auto& worker : workers)
+    worker->start();
   spdlog::info("listening on {} ({} workers, max_connections {})", endpoint_text(endpoint), count,
                config.server.max_connections);
 
@@ -98,7 +102,8 @@ int run(const config::Config& config) {
                    asio::detached);
   });
   control.run();
-  for (auto& worker : workers) worker->join();
+  for (auto& worker : workers)
+    worker->join();
   // The resolver's threads may still post a late answer: join them while the (stopped) loops
   // still exist, then destroy the loops and the sessions they hold.
   resolver.reset();

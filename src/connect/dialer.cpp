@@ -91,7 +91,8 @@ awaitable<Dialed> race_connect(std::vector<tcp::endpoint> candidates, DialOption
   }
   if (race->winner) co_return Dialed{{}, std::move(*race->winner)};
   error_code error = race->best_error;
-  if (timed_out && rank(error) < rank(core::Errc::ConnectTimeout)) error = core::Errc::ConnectTimeout;
+  if (timed_out && rank(error) < rank(core::Errc::ConnectTimeout))
+    error = core::Errc::ConnectTimeout;
   if (!error) error = core::Errc::ConnectTimeout;
   co_return Dialed{error, tcp::socket(executor)};
 }

@@ -1,10 +1,10 @@
 #include "connect/resolver.hpp"
 
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <cstring>
 #include <memory>
+
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include "core/errc.hpp"
 
@@ -29,7 +29,8 @@ Resolved lookup(const std::string& host, std::uint16_t port) {
     ep.resize(ai->ai_addrlen);
     ep.port(port);
     bool duplicate = false;
-    for (const auto& seen : out.endpoints) duplicate = duplicate || seen == ep;
+    for (const auto& seen : out.endpoints)
+      duplicate = duplicate || seen == ep;
     if (!duplicate) out.endpoints.push_back(ep);
   }
   ::freeaddrinfo(list);
@@ -49,7 +50,8 @@ struct Pending {
 }  // namespace
 
 Resolver::Resolver(unsigned threads, std::size_t max_queue) : max_queue_(max_queue) {
-  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  for (unsigned i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { run(); });
 }
 
 Resolver::~Resolver() {
@@ -58,7 +60,8 @@ Resolver::~Resolver() {
     stopping_ = true;
   }
   wake_.notify_all();
-  for (auto& thread : threads_) thread.join();
+  for (auto& thread : threads_)
+    thread.join();
 }
 
 void Resolver::enqueue(std::function<void()> job) {

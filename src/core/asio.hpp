@@ -2,10 +2,10 @@
 // a deadline helper. Pure modules (socks5, config) never include this.
 #pragma once
 
+#include <chrono>
+
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-
-#include <chrono>
 
 namespace rustsocks {
 

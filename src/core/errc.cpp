@@ -14,21 +14,36 @@ class Category final : public boost::system::error_category {
   const char* name() const noexcept override { return "rustsocks"; }
   std::string message(int value) const override {
     switch (static_cast<Errc>(value)) {
-      case Errc::Ok: return "success";
-      case Errc::BadVersion: return "not a SOCKS5 message (bad version byte)";
-      case Errc::NoMethods: return "greeting offers no authentication method";
-      case Errc::NoAcceptableMethod: return "no acceptable authentication method";
-      case Errc::BadReservedByte: return "reserved byte is not zero";
-      case Errc::CommandNotSupported: return "command not supported";
-      case Errc::AddressTypeNotSupported: return "address type not supported";
-      case Errc::EmptyDomain: return "empty domain name";
-      case Errc::MessageTooLarge: return "message too large";
-      case Errc::HandshakeTimeout: return "handshake timed out";
-      case Errc::ConnectTimeout: return "connect timed out";
-      case Errc::DnsTimeout: return "name resolution timed out";
-      case Errc::DnsFailure: return "name resolution failed";
-      case Errc::IdleTimeout: return "idle timeout";
-      case Errc::TooManyConnections: return "too many connections";
+      case Errc::Ok:
+        return "success";
+      case Errc::BadVersion:
+        return "not a SOCKS5 message (bad version byte)";
+      case Errc::NoMethods:
+        return "greeting offers no authentication method";
+      case Errc::NoAcceptableMethod:
+        return "no acceptable authentication method";
+      case Errc::BadReservedByte:
+        return "reserved byte is not zero";
+      case Errc::CommandNotSupported:
+        return "command not supported";
+      case Errc::AddressTypeNotSupported:
+        return "address type not supported";
+      case Errc::EmptyDomain:
+        return "empty domain name";
+      case Errc::MessageTooLarge:
+        return "message too large";
+      case Errc::HandshakeTimeout:
+        return "handshake timed out";
+      case Errc::ConnectTimeout:
+        return "connect timed out";
+      case Errc::DnsTimeout:
+        return "name resolution timed out";
+      case Errc::DnsFailure:
+        return "name resolution failed";
+      case Errc::IdleTimeout:
+        return "idle timeout";
+      case Errc::TooManyConnections:
+        return "too many connections";
     }
     return "unknown rustsocks error";
   }

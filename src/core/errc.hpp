@@ -2,22 +2,22 @@
 // Every failing step returns an error_code; session/ maps it to a SOCKS reply in one place.
 #pragma once
 
-#include <boost/system/error_code.hpp>
-
 #include <type_traits>
+
+#include <boost/system/error_code.hpp>
 
 namespace rustsocks::core {
 
 enum class Errc {
   Ok = 0,
-  BadVersion,              // first byte is not 5 (SOCKS4, HTTP, random bytes)
-  NoMethods,               // greeting with NMETHODS == 0
-  NoAcceptableMethod,      // no offered method fits the configured one
-  BadReservedByte,         // RSV != 0 in a request
-  CommandNotSupported,     // CMD other than CONNECT (for now)
-  AddressTypeNotSupported, // ATYP other than 1, 3, 4
-  EmptyDomain,             // domain of length 0
-  MessageTooLarge,         // more bytes than any valid message of that kind can hold
+  BadVersion,               // first byte is not 5 (SOCKS4, HTTP, random bytes)
+  NoMethods,                // greeting with NMETHODS == 0
+  NoAcceptableMethod,       // no offered method fits the configured one
+  BadReservedByte,          // RSV != 0 in a request
+  CommandNotSupported,      // CMD other than CONNECT (for now)
+  AddressTypeNotSupported,  // ATYP other than 1, 3, 4
+  EmptyDomain,              // domain of length 0
+  MessageTooLarge,          // more bytes than any valid message of that kind can hold
   HandshakeTimeout,
   ConnectTimeout,
   DnsTimeout,

@@ -1,15 +1,15 @@
 #include "core/log.hpp"
 
-#include <spdlog/formatter.h>
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <memory>
 #include <stdexcept>
+
+#include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
 namespace rustsocks::core {
 namespace {
@@ -61,8 +61,8 @@ class JsonFormatter final : public spdlog::formatter {
   }
 
  private:
-  spdlog::pattern_formatter time_{R"({"ts":"%Y-%m-%dT%H:%M:%S.%f%z)", spdlog::pattern_time_type::local,
-                                  ""};
+  spdlog::pattern_formatter time_{R"({"ts":"%Y-%m-%dT%H:%M:%S.%f%z)",
+                                  spdlog::pattern_time_type::local, ""};
 };
 
 }  // namespace
@@ -77,7 +77,8 @@ bool is_log_level(std::string_view level) {
 }
 
 void init_logging(std::string_view level, LogStyle style, const std::string& file) {
-  if (!is_log_level(level)) throw std::runtime_error("unknown log level '" + printable(level) + "'");
+  if (!is_log_level(level))
+    throw std::runtime_error("unknown log level '" + printable(level) + "'");
   spdlog::sink_ptr sink;
   if (file.empty()) {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
@@ -90,8 +91,8 @@ void init_logging(std::string_view level, LogStyle style, const std::string& fil
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   }
-  auto parsed = level == "warning" ? spdlog::level::warn
-                                   : spdlog::level::from_str(std::string(level));
+  auto parsed =
+      level == "warning" ? spdlog::level::warn : spdlog::level::from_str(std::string(level));
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::info);
   g_json.store(style == LogStyle::Json, std::memory_order_relaxed);

@@ -2,12 +2,12 @@
 // (one per finished session) go through log_event() so JSON output carries them as objects.
 #pragma once
 
-#include <spdlog/spdlog.h>
-
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 namespace rustsocks::core {
 

@@ -1,9 +1,9 @@
 // Move-only owner of a raw file descriptor (pipes, eventfds); closes it on destruction.
 #pragma once
 
-#include <unistd.h>
-
 #include <utility>
+
+#include <unistd.h>
 
 namespace rustsocks::core {
 

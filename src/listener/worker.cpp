@@ -1,8 +1,8 @@
 #include "listener/worker.hpp"
 
-#include <sys/socket.h>
-
 #include <exception>
+
+#include <sys/socket.h>
 
 #include "core/log.hpp"
 #include "session/session.hpp"
@@ -15,8 +15,7 @@ constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 bool is_resource_exhaustion(const error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-         ec == asio::error::no_memory ||
-         ec == error_code(ENFILE, boost::system::system_category());
+         ec == asio::error::no_memory || ec == error_code(ENFILE, boost::system::system_category());
 }
 
 }  // namespace
@@ -34,8 +33,8 @@ tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint,
   error_code ec;
   acceptor.bind(endpoint, ec);
   if (ec) {
-    throw boost::system::system_error(ec, "cannot bind " + endpoint.address().to_string() + " port " +
-                                              std::to_string(endpoint.port()));
+    throw boost::system::system_error(ec, "cannot bind " + endpoint.address().to_string() +
+                                              " port " + std::to_string(endpoint.port()));
   }
   acceptor.listen(backlog);
   return acceptor;
@@ -71,7 +70,9 @@ void Worker::abort_sessions() {
   asio::post(io_, [this] { live_.abort_all(); });
 }
 
-void Worker::stop() { io_.stop(); }
+void Worker::stop() {
+  io_.stop();
+}
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
@@ -110,7 +111,8 @@ awaitable<void> Worker::accept_loop() {
       continue;
     }
     counters_.accepted.fetch_add(1, std::memory_order_relaxed);
-    if (counters_.active.fetch_add(1, std::memory_order_relaxed) >= config_.server.max_connections) {
+    if (counters_.active.fetch_add(1, std::memory_order_relaxed) >=
+        config_.server.max_connections) {
       counters_.active.fetch_sub(1, std::memory_order_relaxed);
       counters_.rejected_limit.fetch_add(1, std::memory_order_relaxed);
       error_code ignored;

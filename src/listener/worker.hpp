@@ -36,10 +36,10 @@ class Worker {
   ~Worker();
 
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-  void start();              // spawns the accept loop and the thread
-  void stop_accepting();     // thread-safe: closes the acceptor on the worker's thread
-  void abort_sessions();     // thread-safe: wakes every live session so it ends now
-  void stop();               // thread-safe: stops the loop; join() afterwards
+  void start();           // spawns the accept loop and the thread
+  void stop_accepting();  // thread-safe: closes the acceptor on the worker's thread
+  void abort_sessions();  // thread-safe: wakes every live session so it ends now
+  void stop();            // thread-safe: stops the loop; join() afterwards
   void join();
 
  private:

@@ -1,9 +1,9 @@
 #include "relay/pipe_pool.hpp"
 
+#include <array>
+
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <array>
 
 namespace rustsocks::relay {
 

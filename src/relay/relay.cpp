@@ -1,11 +1,11 @@
 #include "relay/relay.hpp"
 
-#include <fcntl.h>
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <memory>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/socket.h>
 
 namespace rustsocks::relay {
 namespace {
@@ -33,7 +33,9 @@ void end_direction(tcp::socket& from, tcp::socket& to, const error_code& ec, Tra
   to.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
-error_code last_errno() { return {errno, boost::system::system_category()}; }
+error_code last_errno() {
+  return {errno, boost::system::system_category()};
+}
 
 // Moves everything buffered in the pipe to `to`; returns an error or success.
 awaitable<error_code> drain(Pipe& pipe, std::size_t& in_pipe, tcp::socket& to,
@@ -103,8 +105,8 @@ awaitable<void> copy_pump(tcp::socket& from, tcp::socket& to, std::uint64_t& mov
   auto buffer = std::make_unique<std::uint8_t[]>(kCopyBuffer);  // NOLINT(*-avoid-c-arrays)
   error_code end;
   for (;;) {
-    auto [read_error, n] = co_await from.async_read_some(asio::buffer(buffer.get(), kCopyBuffer),
-                                                         kNoThrow);
+    auto [read_error, n] =
+        co_await from.async_read_some(asio::buffer(buffer.get(), kCopyBuffer), kNoThrow);
     if (read_error) {
       end = read_error;
       break;

@@ -36,8 +36,8 @@ awaitable<std::variant<Message, error_code>> read_message(tcp::socket& client, I
 }
 
 awaitable<error_code> send_bytes(tcp::socket& client, std::span<const std::uint8_t> bytes) {
-  auto [ec, n] = co_await asio::async_write(client, asio::buffer(bytes.data(), bytes.size()),
-                                            kNoThrow);
+  auto [ec, n] =
+      co_await asio::async_write(client, asio::buffer(bytes.data(), bytes.size()), kNoThrow);
   co_return ec;
 }
 
@@ -83,7 +83,8 @@ awaitable<Handshake> run_handshake(tcp::socket& client, InputBuffer& buffer) {
     out.replied = true;
     co_return out;
   }
-  if (auto ec = co_await send_bytes(client, socks5::encode_method_selection(socks5::Method::NoAuth))) {
+  if (auto ec =
+          co_await send_bytes(client, socks5::encode_method_selection(socks5::Method::NoAuth))) {
     out.error = ec;
     co_return out;
   }

@@ -16,7 +16,9 @@ class LiveSessions {
   };
   using Handle = std::list<Entry>::iterator;
 
-  Handle add(tcp::socket* client) { return entries_.insert(entries_.end(), Entry{client, nullptr}); }
+  Handle add(tcp::socket* client) {
+    return entries_.insert(entries_.end(), Entry{client, nullptr});
+  }
   void remove(Handle handle) { entries_.erase(handle); }
   std::size_t size() const { return entries_.size(); }
 

@@ -24,15 +24,24 @@ socks5::Reply reply_for(const boost::system::error_code& ec) {
 std::string_view reply_name(socks5::Reply reply) {
   using socks5::Reply;
   switch (reply) {
-    case Reply::Succeeded: return "succeeded";
-    case Reply::GeneralFailure: return "general_failure";
-    case Reply::NotAllowed: return "not_allowed";
-    case Reply::NetworkUnreachable: return "network_unreachable";
-    case Reply::HostUnreachable: return "host_unreachable";
-    case Reply::ConnectionRefused: return "connection_refused";
-    case Reply::TtlExpired: return "ttl_expired";
-    case Reply::CommandNotSupported: return "command_not_supported";
-    case Reply::AddressTypeNotSupported: return "address_type_not_supported";
+    case Reply::Succeeded:
+      return "succeeded";
+    case Reply::GeneralFailure:
+      return "general_failure";
+    case Reply::NotAllowed:
+      return "not_allowed";
+    case Reply::NetworkUnreachable:
+      return "network_unreachable";
+    case Reply::HostUnreachable:
+      return "host_unreachable";
+    case Reply::ConnectionRefused:
+      return "connection_refused";
+    case Reply::TtlExpired:
+      return "ttl_expired";
+    case Reply::CommandNotSupported:
+      return "command_not_supported";
+    case Reply::AddressTypeNotSupported:
+      return "address_type_not_supported";
   }
   return "unknown";
 }

@@ -1,9 +1,9 @@
 // The one mapping from a failure to the SOCKS5 reply code that names its real cause (RFC 1928 §6).
 #pragma once
 
-#include <boost/system/error_code.hpp>
-
 #include <string_view>
+
+#include <boost/system/error_code.hpp>
 
 #include "socks5/messages.hpp"
 

@@ -47,13 +47,13 @@ void log_record(const SessionRecord& record) {
   using core::Field;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - record.start);
-  core::log_event(spdlog::level::info, "session_end",
-                  {Field{"client", record.client}, Field{"user", "-"},
-                   Field{"target", record.target}, Field{"reply", record.reply},
-                   Field{"up", std::to_string(record.up), true},
-                   Field{"down", std::to_string(record.down), true},
-                   Field{"duration_ms", std::to_string(elapsed.count()), true},
-                   Field{"reason", record.reason}});
+  core::log_event(
+      spdlog::level::info, "session_end",
+      {Field{"client", record.client}, Field{"user", "-"}, Field{"target", record.target},
+       Field{"reply", record.reply}, Field{"up", std::to_string(record.up), true},
+       Field{"down", std::to_string(record.down), true},
+       Field{"duration_ms", std::to_string(elapsed.count()), true},
+       Field{"reason", record.reason}});
 }
 
 awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer,
@@ -90,8 +90,8 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   record.target = socks5::to_string(shake.request.target);
   connect::DialOptions options{.dns_timeout = server.dns_timeout,
                                .connect_timeout = server.connect_timeout};
-  auto dialed = co_await connect::dial(services.resolver, dial_target(shake.request.target),
-                                       options);
+  auto dialed =
+      co_await connect::dial(services.resolver, dial_target(shake.request.target), options);
   if (dialed.error) {
     auto reply = reply_for(dialed.error);
     record.reply = reply_name(reply);

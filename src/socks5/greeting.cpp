@@ -20,7 +20,8 @@ Parse<Greeting> parse_greeting(std::span<const std::uint8_t> in) {
   if (!raw) return Incomplete{};
   Greeting greeting;
   greeting.methods.reserve(raw->size());
-  for (auto byte : *raw) greeting.methods.push_back(static_cast<Method>(byte));
+  for (auto byte : *raw)
+    greeting.methods.push_back(static_cast<Method>(byte));
   return Complete<Greeting>{std::move(greeting), r.consumed()};
 }
 

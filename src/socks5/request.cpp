@@ -88,6 +88,8 @@ std::vector<std::uint8_t> encode_reply(Reply reply, const Target& bound) {
   return out;
 }
 
-std::vector<std::uint8_t> encode_failure(Reply reply) { return encode_reply(reply, Target{Ipv4{}, 0}); }
+std::vector<std::uint8_t> encode_failure(Reply reply) {
+  return encode_reply(reply, Target{Ipv4{}, 0});
+}
 
 }  // namespace rustsocks::socks5

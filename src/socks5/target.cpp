@@ -1,6 +1,6 @@
-#include <arpa/inet.h>
-
 #include <string>
+
+#include <arpa/inet.h>
 
 #include "socks5/messages.hpp"
 

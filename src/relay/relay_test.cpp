@@ -1,0 +1,151 @@
+#include "relay/relay.hpp"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/loopback.hpp"
+
+namespace rustsocks::relay {
+namespace {
+
+using testing::loopback_pair;
+using testing::run_bounded;
+
+std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> out(n);
+  for (auto& b : out)
+    b = static_cast<std::uint8_t>(rng());
+  return out;
+}
+
+// client_app <-> [client | relay | upstream] <-> target_app
+struct Tunnel {
+  asio::io_context io;
+  std::pair<tcp::socket, tcp::socket> front = loopback_pair(io);  // {client side, client app}
+  std::pair<tcp::socket, tcp::socket> back = loopback_pair(io);   // {target app, upstream}
+  tcp::socket& client() { return front.first; }
+  tcp::socket& client_app() { return front.second; }
+  tcp::socket& upstream() { return back.second; }
+  tcp::socket& target_app() { return back.first; }
+};
+
+awaitable<std::vector<std::uint8_t>> read_to_eof(tcp::socket& socket) {
+  std::vector<std::uint8_t> out;
+  std::array<std::uint8_t, 4096> chunk{};
+  for (;;) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kNoThrow);
+    out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+    if (ec) co_return out;
+  }
+}
+
+awaitable<void> send_all_then_shutdown(tcp::socket& socket, std::vector<std::uint8_t> bytes) {
+  co_await asio::async_write(socket, asio::buffer(bytes), kNoThrow);
+  error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+class RelayPaths : public ::testing::TestWithParam<bool> {};
+
+TEST_P(RelayPaths, MovesBothDirectionsAtOnceAndCountsEveryByte) {
+  Tunnel t;
+  PipePool pipes;
+  auto up = random_bytes(3 * 1024 * 1024 + 17, 1);
+  auto down = random_bytes(2 * 1024 * 1024 + 5, 2);
+  std::vector<std::uint8_t> got_up;
+  std::vector<std::uint8_t> got_down;
+  auto scenario = [&]() -> awaitable<Traffic> {
+    using namespace asio::experimental::awaitable_operators;
+    auto traffic = relay(t.client(), t.upstream(), &pipes, {.splice = GetParam()});
+    auto result = co_await (std::move(traffic) && send_all_then_shutdown(t.client_app(), up) &&
+                            send_all_then_shutdown(t.target_app(), down) &&
+                            read_to_eof(t.target_app()) && read_to_eof(t.client_app()));
+    auto [moved, received_up, received_down] = std::move(result);
+    got_up = std::move(received_up);
+    got_down = std::move(received_down);
+    co_return moved;
+  };
+  auto traffic = run_bounded(t.io, scenario());
+  EXPECT_EQ(traffic.up, up.size());
+  EXPECT_EQ(traffic.down, down.size());
+  EXPECT_FALSE(traffic.error) << traffic.error.message();
+  EXPECT_TRUE(got_up == up);
+  EXPECT_TRUE(got_down == down);
+}
+
+TEST_P(RelayPaths, ForwardsAHalfCloseAndKeepsTheOtherDirectionOpen) {
+  Tunnel t;
+  PipePool pipes;
+  const std::string request = "question";
+  const std::string answer(200'000, 'a');
+  std::string received;
+  auto target = [&]() -> awaitable<void> {
+    auto seen = co_await read_to_eof(t.target_app());  // ends only because the FIN came through
+    EXPECT_EQ(std::string(seen.begin(), seen.end()), request);
+    co_await send_all_then_shutdown(t.target_app(), {answer.begin(), answer.end()});
+  };
+  auto client = [&]() -> awaitable<void> {
+    co_await send_all_then_shutdown(t.client_app(), {request.begin(), request.end()});
+    auto bytes = co_await read_to_eof(t.client_app());
+    received.assign(bytes.begin(), bytes.end());
+  };
+  auto scenario = [&]() -> awaitable<Traffic> {
+    using namespace asio::experimental::awaitable_operators;
+    auto moved = relay(t.client(), t.upstream(), &pipes, {.splice = GetParam()});
+    auto [traffic] = std::tuple{co_await (std::move(moved) && target() && client())};
+    co_return traffic;
+  };
+  auto traffic = run_bounded(t.io, scenario());
+  EXPECT_EQ(received, answer);
+  EXPECT_EQ(traffic.up, request.size());
+  EXPECT_EQ(traffic.down, answer.size());
+}
+
+TEST_P(RelayPaths, ClosesAnIdleTunnelAfterTheIdleTimeout) {
+  Tunnel t;
+  PipePool pipes;
+  auto traffic =
+      run_bounded(t.io, relay(t.client(), t.upstream(), &pipes,
+                              {.splice = GetParam(), .idle_timeout = std::chrono::seconds(1)}));
+  EXPECT_TRUE(traffic.idle_timeout);
+  EXPECT_EQ(traffic.up + traffic.down, 0U);
+}
+
+INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, RelayPaths, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "Splice" : "Copy";
+                         });
+
+TEST(PipePool, AnIdleTunnelHoldsNoPipeAfterTraffic) {
+  Tunnel t;
+  PipePool pipes(64);
+  auto scenario = [&]() -> awaitable<Traffic> {
+    using namespace asio::experimental::awaitable_operators;
+    auto moved = relay(t.client(), t.upstream(), &pipes, {.splice = true});
+    auto check = [&]() -> awaitable<void> {
+      std::string hello = "hello";
+      co_await asio::async_write(t.client_app(), asio::buffer(hello), kNoThrow);
+      std::array<char, 5> got{};
+      co_await asio::async_read(t.target_app(), asio::buffer(got), kNoThrow);
+      // Bytes delivered, direction idle again: both directions' pipes are back in the pool.
+      asio::steady_timer settle(co_await asio::this_coro::executor, std::chrono::milliseconds(0));
+      co_await settle.async_wait(kNoThrow);
+      EXPECT_EQ(pipes.idle(), pipes.created());
+      error_code ignored;
+      t.client_app().shutdown(tcp::socket::shutdown_send, ignored);
+      t.target_app().shutdown(tcp::socket::shutdown_send, ignored);
+    };
+    auto [traffic] = std::tuple{co_await (std::move(moved) && check())};
+    co_return traffic;
+  };
+  auto traffic = run_bounded(t.io, scenario());
+  EXPECT_EQ(traffic.up, 5U);
+  EXPECT_GE(pipes.created(), 1U);
+}
+
+}  // namespace
+}  // namespace rustsocks::relay
