@@ -13,7 +13,7 @@
 namespace rustsocks::session {
 
 struct InputBuffer {
-  std::array<std::uint8_t, 1024> bytes{};
+  std::array<std::uint8_t, 512> bytes{};  // > the largest message (262 bytes)
   std::size_t begin = 0;
   std::size_t end = 0;
   std::span<const std::uint8_t> data() const { return {bytes.data() + begin, end - begin}; }
