@@ -21,7 +21,7 @@ struct Server {
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds connect_timeout{5'000};  // per dial, all candidate addresses together
   std::chrono::milliseconds dns_timeout{5'000};
-  std::chrono::seconds idle_timeout{300};  // relay: no byte either way for this long; 0 = off
+  std::chrono::seconds idle_timeout{300};   // relay: no byte either way for this long; 0 = off
   std::chrono::seconds shutdown_grace{10};  // SIGINT/SIGTERM: live sessions may finish this long
   bool splice = true;                       // Linux zero-copy relay for plain TCP
   int listen_backlog = 4096;
