@@ -42,7 +42,8 @@ awaitable<bool> wait_drained(listener::ConnectionCounters& counters,
 }
 
 awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers,
-                         listener::ConnectionCounters& counters, std::chrono::seconds grace) {
+                         listener::ConnectionCounters& counters, std::chrono::seconds grace,
+                         asio::signal_set& signals) {
   for (auto& worker : workers)
     worker->stop_accepting();
   auto live = counters.active.load(std::memory_order_relaxed);
@@ -57,6 +58,8 @@ awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers
   }
   for (auto& worker : workers)
     worker->stop();
+  error_code ignored;
+  signals.cancel(ignored);  // no signal wait left: control.run() returns
 }
 
 }  // namespace
@@ -97,9 +100,16 @@ int run(const config::Config& config) {
   asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](const error_code& ec, int signal) {
     if (ec) return;
-    spdlog::info("received {}", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    asio::co_spawn(control, shutdown(workers, counters, config.server.shutdown_grace),
+    spdlog::info("received {}: draining (send it again to close live sessions now)",
+                 signal == SIGINT ? "SIGINT" : "SIGTERM");
+    asio::co_spawn(control, shutdown(workers, counters, config.server.shutdown_grace, signals),
                    asio::detached);
+    signals.async_wait([&](const error_code& again, int) {
+      if (again) return;
+      spdlog::warn("second signal: closing live sessions now");
+      for (auto& worker : workers)
+        worker->abort_sessions();
+    });
   });
   control.run();
   for (auto& worker : workers)
