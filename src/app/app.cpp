@@ -43,7 +43,7 @@ awaitable<bool> wait_drained(listener::ConnectionCounters& counters,
 
 awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers,
                          listener::ConnectionCounters& counters, std::chrono::seconds grace,
-                         asio::signal_set& signals) {
+                         asio::signal_set& signals, asio::io_context& control) {
   for (auto& worker : workers)
     worker->stop_accepting();
   auto live = counters.active.load(std::memory_order_relaxed);
@@ -59,7 +59,8 @@ awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers
   for (auto& worker : workers)
     worker->stop();
   error_code ignored;
-  signals.cancel(ignored);  // no signal wait left: control.run() returns
+  signals.cancel(ignored);
+  control.stop();  // the signal set may still hold the loop: main goes on to join and exit
 }
 
 }  // namespace
@@ -84,6 +85,8 @@ int run(const config::Config& config) {
   listener::ConnectionCounters counters;
   auto resolver = std::make_unique<connect::Resolver>();
   asio::io_context control(1);
+  // Signals are caught from here on: one arriving during start-up still drains cleanly.
+  asio::signal_set signals(control, SIGINT, SIGTERM);
   std::vector<std::unique_ptr<listener::Worker>> workers;
   tcp::endpoint endpoint(asio::ip::make_address(config.server.bind_address),
                          config.server.bind_port);
@@ -92,17 +95,12 @@ int run(const config::Config& config) {
     workers.push_back(std::make_unique<listener::Worker>(config, *resolver, counters, endpoint));
     endpoint = workers.front()->local_endpoint();  // port 0: the others join the chosen port
   }
-  for (auto& worker : workers)
-    worker->start();
-  spdlog::info("listening on {} ({} workers, max_connections {})", endpoint_text(endpoint), count,
-               config.server.max_connections);
-
-  asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](const error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received {}: draining (send it again to close live sessions now)",
                  signal == SIGINT ? "SIGINT" : "SIGTERM");
-    asio::co_spawn(control, shutdown(workers, counters, config.server.shutdown_grace, signals),
+    asio::co_spawn(control,
+                   shutdown(workers, counters, config.server.shutdown_grace, signals, control),
                    asio::detached);
     signals.async_wait([&](const error_code& again, int) {
       if (again) return;
@@ -111,6 +109,11 @@ int run(const config::Config& config) {
         worker->abort_sessions();
     });
   });
+  for (auto& worker : workers)
+    worker->start();
+  spdlog::info("listening on {} ({} workers, max_connections {})", endpoint_text(endpoint), count,
+               config.server.max_connections);
+
   control.run();
   for (auto& worker : workers)
     worker->join();

@@ -125,7 +125,7 @@ void log_event(spdlog::level::level_enum level, std::string_view name,
     append_json_string(line, name);
     for (const auto& field : fields) {
       line.push_back(',');
-      append_json_string(line, field.key);
+      append_json_string(line, field.json_key.empty() ? field.key : field.json_key);
       line.push_back(':');
       if (field.number) {
         line += field.value;

@@ -2,6 +2,7 @@
 // (one per finished session) go through log_event() so JSON output carries them as objects.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,8 +23,15 @@ bool is_log_level(std::string_view level);
 struct Field {
   std::string key;
   std::string value;
-  bool number = false;  // JSON: emit unquoted
+  bool number = false;   // JSON: emit unquoted
+  std::string json_key;  // JSON: a different key name, when set
 };
+inline Field text_field(std::string key, std::string value) {
+  return Field{std::move(key), std::move(value), false, {}};
+}
+inline Field number_field(std::string key, std::uint64_t value, std::string json_key = {}) {
+  return Field{std::move(key), std::to_string(value), true, std::move(json_key)};
+}
 void log_event(spdlog::level::level_enum level, std::string_view name,
                const std::vector<Field>& fields);
 

@@ -44,16 +44,16 @@ connect::DialTarget dial_target(const socks5::Target& target) {
 }
 
 void log_record(const SessionRecord& record) {
-  using core::Field;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - record.start);
   core::log_event(
       spdlog::level::info, "session_end",
-      {Field{"client", record.client}, Field{"user", "-"}, Field{"target", record.target},
-       Field{"reply", record.reply}, Field{"up", std::to_string(record.up), true},
-       Field{"down", std::to_string(record.down), true},
-       Field{"duration_ms", std::to_string(elapsed.count()), true},
-       Field{"reason", record.reason}});
+      {core::text_field("client", record.client), core::text_field("user", "-"),
+       core::text_field("target", record.target), core::text_field("reply", record.reply),
+       core::number_field("up", record.up, "bytes_up"),
+       core::number_field("down", record.down, "bytes_down"),
+       core::number_field("duration_ms", static_cast<std::uint64_t>(elapsed.count())),
+       core::text_field("reason", record.reason)});
 }
 
 awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer,
