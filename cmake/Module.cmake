@@ -27,7 +27,7 @@ function(rustsocks_module name)
                                                          GTest::gtest GTest::gmock GTest::gtest_main)
     target_include_directories(rustsocks_${name}_test PRIVATE ${PROJECT_SOURCE_DIR}/tests)
     rustsocks_warnings(rustsocks_${name}_test)
-    gtest_discover_tests(rustsocks_${name}_test TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 30
+    gtest_discover_tests(rustsocks_${name}_test TEST_PREFIX "${name}." NO_PRETTY_VALUES DISCOVERY_TIMEOUT 30
                          PROPERTIES TIMEOUT 120)
   endif()
 
