@@ -14,6 +14,7 @@ namespace rustsocks::config {
 enum class LogFormat { Pretty, Json };
 
 struct Server {
+  std::string user = "socks";              // account to run as after start-up when started as root
   std::string bind_address = "127.0.0.1";  // an IPv4 or IPv6 literal
   std::uint16_t bind_port = 1080;
   std::size_t max_connections = 1000;  // 0 is rejected at load
@@ -27,6 +28,45 @@ struct Server {
   int listen_backlog = 4096;
 };
 
+enum class ClientMethod { None, PamAddress };
+enum class SocksMethod { None, UserPass, PamAddress, PamUsername };
+
+// One [[auth.users]] entry: exactly one of password_hash (crypt(3)) or password (plain, warned).
+struct StaticUser {
+  std::string username;
+  std::string password_hash;
+  std::string password;
+};
+
+struct Lockout {
+  bool enabled = true;
+  unsigned max_failures = 5;           // failures from one client IP within `window`...
+  std::chrono::seconds window{60};     // ...lock that IP out of authentication...
+  std::chrono::seconds duration{300};  // ...for this long
+};
+
+struct Pam {
+  std::string default_user = "rhostusr";      // PAM_USER for pam.address
+  std::string default_ruser = "rhostusr";     // PAM_RUSER
+  bool verbose = false;                       // log PAM's own messages (never a password)
+  bool verify_service = true;                 // a missing service file is a start-up error
+  unsigned monitor_workers = 4;               // PAM worker processes in the monitor
+  std::chrono::milliseconds timeout{10'000};  // one PAM transaction, end to end
+  std::chrono::seconds cache_ttl{60};         // successful pam.username logins; 0 = off
+};
+
+struct Auth {
+  ClientMethod client_method = ClientMethod::None;
+  std::string client_pam_service = "rustsocks-client";
+  SocksMethod socks_method = SocksMethod::None;
+  std::string socks_pam_service = "rustsocks";
+  Pam pam;
+  std::vector<StaticUser> users;
+  std::chrono::milliseconds failure_delay{1'000};  // every failed attempt waits this long
+  Lockout lockout;
+  std::chrono::seconds userpass_cache_ttl{60};  // successful userpass logins; 0 = off
+};
+
 struct Logging {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
   LogFormat format = LogFormat::Pretty;
@@ -36,6 +76,7 @@ struct Logging {
 struct Config {
   Server server;
   Logging logging;
+  Auth auth;
 };
 
 // Everything a load produced: a config when there were no errors, plus every error and warning
