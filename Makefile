@@ -6,8 +6,9 @@ JOBS ?= $(shell nproc)
 CONFIG ?= config/rustsocks.toml
 
 BUILD_PKGS := cmake g++ make ninja-build ccache pkg-config libboost1.81-dev libtomlplusplus-dev \
-  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
-TEST_PKGS := python3 python3-socks curl iproute2 procps clang-format-14
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libcrypt-dev \
+  libssl-dev
+TEST_PKGS := python3 python3-socks curl iproute2 procps clang-format-14 prometheus
 FUZZ_PKGS := clang-14 libclang-rt-14-dev
 BENCH_PKGS := libbenchmark-dev microsocks dante-server iproute2 procps
 
@@ -31,6 +32,7 @@ build: deps
 	cmake --build --preset release -j $(JOBS)
 
 run: build
+	@tools/ensure-run-user.sh "$$(sed -n 's/^user *= *"\(.*\)".*/\1/p' $(CONFIG) | head -n 1)"
 	exec build/release/rustsocks --config $(CONFIG)
 
 test: deps-test build
