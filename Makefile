@@ -7,8 +7,9 @@ CONFIG ?= config/rustsocks.toml
 
 BUILD_PKGS := cmake g++ make ninja-build ccache pkg-config libboost1.81-dev libtomlplusplus-dev \
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libcrypt-dev \
-  libssl-dev
-TEST_PKGS := python3 python3-socks curl iproute2 procps clang-format-14 prometheus
+  libssl-dev libpam0g-dev
+TEST_PKGS := python3 python3-socks curl iproute2 procps clang-format-14 prometheus \
+  libpam-wrapper libnss-wrapper pamtester libpam-modules
 FUZZ_PKGS := clang-14 libclang-rt-14-dev
 BENCH_PKGS := libbenchmark-dev microsocks dante-server iproute2 procps
 

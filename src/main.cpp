@@ -7,7 +7,10 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include <unistd.h>
+
 #include "app/app.hpp"
+#include "auth/password_hash.hpp"
 #include "config/config.hpp"
 #include "core/log.hpp"
 
@@ -33,6 +36,13 @@ int generate(const std::string& path) {
     return 1;
   }
   std::printf("wrote an example configuration to %s\n", path.c_str());
+  return 0;
+}
+
+int hash_password_command() {
+  auto hash = rustsocks::auth::read_password(stdin, ::isatty(STDIN_FILENO) == 1);
+  if (!hash) return 1;  // read_password printed why
+  std::printf("%s\n", hash->c_str());
   return 0;
 }
 
@@ -74,7 +84,13 @@ int main(int argc, char** argv) {
   cli.add_option("--port", options.port, "override server.bind_port")->check(CLI::Range(0, 65535));
   cli.add_option("--log-level", options.log_level, "override logging.level");
   cli.set_version_flag("-V,--version", std::string("rustsocks ") + RUSTSOCKS_VERSION);
+  auto* hash_command = cli.add_subcommand(
+      "hash-password",
+      "read a password (twice, without echo, on a terminal; else one line of stdin) and print "
+      "its crypt(3) yescrypt hash for [[auth.users]] password_hash");
   CLI11_PARSE(cli, argc, argv);
+
+  if (hash_command->parsed()) return hash_password_command();
 
   if (!options.generate_path.empty()) return generate(options.generate_path);
 

@@ -2,11 +2,15 @@
 
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include "app/auth_setup.hpp"
+#include "app/privileges.hpp"
 #include "connect/resolver.hpp"
 #include "core/asio.hpp"
 #include "core/log.hpp"
@@ -63,6 +67,18 @@ awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers
   control.stop();  // the signal set may still hold the loop: main goes on to join and exit
 }
 
+// One SO_REUSEPORT listener per worker; the first picks the port when 0 is configured.
+std::vector<listener::Listener> bind_listeners(const config::Config& config, unsigned count) {
+  std::vector<listener::Listener> out;
+  tcp::endpoint endpoint(asio::ip::make_address(config.server.bind_address),
+                         config.server.bind_port);
+  for (unsigned i = 0; i < count; ++i) {
+    out.push_back(listener::bind_listener(endpoint, config.server.listen_backlog));
+    endpoint = out.front().endpoint;
+  }
+  return out;
+}
+
 }  // namespace
 
 unsigned long raise_open_files_limit() {
@@ -82,18 +98,39 @@ int run(const config::Config& config) {
   auto open_files = raise_open_files_limit();
   spdlog::info("rustsocks {} starting; open-files limit {}", RUSTSOCKS_VERSION, open_files);
 
+  // Privileged part, before any thread exists: look up the account, bind, drop root.
+  std::optional<RunAs> run_as;
+  if (::geteuid() == 0) run_as = lookup_run_user(config.server.user);
+  auto count = worker_count(config);
+  AuthServices auth(config);
+  auto listeners = bind_listeners(config, count);
+  auto endpoint = listeners.front().endpoint;
+  auto pam_channels = auth.start_pam_monitor(count);  // forked while still root, no threads yet
+  if (run_as) {
+    drop_privileges(*run_as);
+    spdlog::info("dropped privileges: running as {} (uid {}, gid {})", run_as->name, run_as->uid,
+                 run_as->gid);
+  } else {
+    spdlog::info("not started as root: running as uid {}, gid {}; no privilege change", ::getuid(),
+                 ::getgid());
+    if (!pam_services(config.auth).empty()) {
+      spdlog::warn(
+          "PAM runs without root: pam_unix can then verify only the password of the account "
+          "rustsocks runs as");
+    }
+  }
+  auto& auth_shared = auth.start();
+
   listener::ConnectionCounters counters;
   auto resolver = std::make_unique<connect::Resolver>();
   asio::io_context control(1);
   // Signals are caught from here on: one arriving during start-up still drains cleanly.
   asio::signal_set signals(control, SIGINT, SIGTERM);
   std::vector<std::unique_ptr<listener::Worker>> workers;
-  tcp::endpoint endpoint(asio::ip::make_address(config.server.bind_address),
-                         config.server.bind_port);
-  auto count = worker_count(config);
-  for (unsigned i = 0; i < count; ++i) {
-    workers.push_back(std::make_unique<listener::Worker>(config, *resolver, counters, endpoint));
-    endpoint = workers.front()->local_endpoint();  // port 0: the others join the chosen port
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    workers.push_back(std::make_unique<listener::Worker>(config, *resolver, counters,
+                                                         std::move(listeners[i]), auth_shared,
+                                                         std::move(pam_channels[i])));
   }
   signals.async_wait([&](const error_code& ec, int signal) {
     if (ec) return;
@@ -120,7 +157,9 @@ int run(const config::Config& config) {
   // The resolver's threads may still post a late answer: join them while the (stopped) loops
   // still exist, then destroy the loops and the sessions they hold.
   resolver.reset();
+  auth.stop_threads();
   workers.clear();
+  auth.stop_pam_monitor();
   spdlog::info("stopped; {} connection(s) served", counters.accepted.load());
   return 0;
 }

@@ -1,19 +1,27 @@
 // The example configuration: every implemented key at its default, with what it means. It must
 // load unchanged with no warning (tested); config/rustsocks.toml ships the same text.
+#include <string_view>
+
 #include "config/config.hpp"
 
 namespace rustsocks::config {
+namespace {
 
-std::string example_config() {
-  return R"toml(# rustsocks configuration (TOML). Every key is shown at its default value, so deleting a
+constexpr std::string_view kIntro =
+    R"toml(# rustsocks configuration (TOML). Every key is shown at its default value, so deleting a
 # line changes nothing. The full reference, with bounds, is docs/config.md.
 #
 # RustSocks configuration files load too: RustSocks keys this build does not implement produce
-# one warning each and are ignored. The security features it lacks (authentication other than
-# "none", ACLs, TLS) stop the start with an error instead, so they are never silently dropped.
-# Unknown keys, wrong types and out-of-range values are errors.
+# one warning each and are ignored. The security features it lacks (ACLs, TLS, GSSAPI) stop the
+# start with an error instead, so they are never silently dropped. Unknown keys, wrong types and
+# out-of-range values are errors.
 
-[server]
+)toml";
+
+constexpr std::string_view kServer = R"toml([server]
+# Account to switch to right after start-up when started as root: 1 to 32 characters of a-z,
+# 0-9, '_' and '-', starting with a letter or '_'.
+user = "socks"
 # Address to listen on: an IPv4 or IPv6 literal, no hostname ("0.0.0.0" or "::" for all).
 bind_address = "127.0.0.1"
 # TCP port to listen on: 0 to 65535 (0 picks a free port and logs it).
@@ -40,7 +48,9 @@ splice = true
 # Length of the listen queue (the kernel caps it at net.core.somaxconn): 1 to 65535.
 listen_backlog = 4096
 
-[logging]
+)toml";
+
+constexpr std::string_view kLogging = R"toml([logging]
 # trace, debug, info, warn (or "warning"), error, critical or off.
 # (A top-level log_level key is read as this key when this one is absent.)
 level = "info"
@@ -49,14 +59,74 @@ format = "pretty"
 # File to append the log to; "" = standard error.
 file = ""
 
-[auth]
-# Authentication of SOCKS clients. "none" is the only method in this build; any other value
-# (userpass, pam.username, pam.address, gssapi) is an error rather than an open proxy.
-# RustSocks' older name for this key, method, is accepted too.
-socks_method = "none"
-# Check done on connect, before any SOCKS byte: "none" is the only method in this build.
-client_method = "none"
 )toml";
+
+constexpr std::string_view kAuth = R"toml([auth]
+# Check made on connect, before any SOCKS byte: "none", or "pam.address" (PAM, with the client's
+# address as PAM_RHOST, no password).
+client_method = "none"
+# PAM service (a file in /etc/pam.d) for client_method = "pam.address".
+# (RustSocks' [auth.pam] address_service is read as this key when this one is absent.)
+client_pam_service = "rustsocks-client"
+# SOCKS5 authentication: "none", "userpass" (the [[auth.users]] below), "pam.username" (the
+# client's username and password checked by PAM) or "pam.address" (PAM with the address only).
+# (RustSocks' older name for this key, method, is read as this key when this one is absent.)
+socks_method = "none"
+# PAM service (a file in /etc/pam.d) for socks_method = "pam.username" or "pam.address".
+# (RustSocks' [auth.pam] username_service is read as this key when this one is absent.)
+socks_pam_service = "rustsocks"
+# Every failed authentication waits this long before the failure is sent, in ms: 0 to 10000.
+failure_delay_ms = 1000
+# Remember a successful userpass login for this many seconds, so the password hash is not
+# recomputed on every connection; 0 = off: 0 to 86400.
+userpass_cache_ttl_secs = 60
+
+)toml";
+
+constexpr std::string_view kAuthDetails = R"toml([auth.lockout]
+# Refuse authentication from a client IP that failed too often.
+enabled = true
+# Failures from one client IP within window_secs that lock it out: 1 to 1000.
+max_failures = 5
+# The window in which failures are counted, in seconds: 1 to 86400.
+window_secs = 60
+# How long a locked-out IP is refused, in seconds: 1 to 604800 (7 days).
+duration_secs = 300
+
+[auth.pam]
+# PAM_USER for "pam.address" checks: 1 to 255 bytes.
+default_user = "rhostusr"
+# PAM_RUSER for "pam.address" checks: 1 to 255 bytes.
+default_ruser = "rhostusr"
+# Log PAM's own messages (never a password).
+verbose = false
+# Refuse to start when the service file of a PAM method in use is missing (libpam would
+# silently use /etc/pam.d/other instead). RustSocks' default was false, and it only warned.
+verify_service = true
+# PAM worker processes (at most this many PAM checks run at once): 1 to 64.
+monitor_workers = 4
+# Time one PAM check may take, end to end, in ms: 100 to 300000.
+timeout_ms = 10000
+# Remember a successful "pam.username" login for this many seconds; 0 = off: 0 to 86400.
+cache_ttl_secs = 60
+
+# Users for socks_method = "userpass": one [[auth.users]] table each, with a unique username
+# (1 to 255 bytes) and a crypt(3) password_hash ($y$ yescrypt, $6$ SHA-512, or $2b$, $2y$, $2a$
+# bcrypt), made with `rustsocks hash-password`. A plain-text password = "..." loads too, with a
+# warning.
+# [[auth.users]]
+# username = "alice"
+# password_hash = "$y$j9T$..."
+)toml";
+
+}  // namespace
+
+std::string example_config() {
+  std::string text;
+  for (const std::string_view part : {kIntro, kServer, kLogging, kAuth, kAuthDetails}) {
+    text += part;
+  }
+  return text;
 }
 
 }  // namespace rustsocks::config

@@ -19,8 +19,6 @@ constexpr std::string_view kTlsOn =
     "was asked for (set it to false or remove [server.tls])";
 constexpr std::string_view kPool =
     "is ignored: connection pooling is deliberately not implemented (each CONNECT dials fresh)";
-constexpr std::string_view kUnused =
-    "is ignored: only auth method \"none\" is available in this build, and it uses no credentials";
 constexpr std::string_view kGssapi = "is ignored: GSSAPI is not implemented in this build";
 constexpr std::string_view kAcl = "is ignored: ACLs are not implemented in this build";
 constexpr std::string_view kAclOn =
@@ -54,6 +52,7 @@ constexpr std::string_view kDocOnlyTable =
 constexpr auto kKeys = std::to_array<KeySpec>({
     {"log_level", String, Read, {}, {}},
     {"server", Table, Quiet, {}, {}},
+    {"server.user", String, Read, {}, {}},
     {"server.bind_address", String, Read, {}, {}},
     {"server.bind_port", Integer, Read, {}, {}},
     {"server.max_connections", Integer, Read, {}, {}},
@@ -88,19 +87,29 @@ constexpr auto kKeys = std::to_array<KeySpec>({
     {"auth.method", String, Read, {}, {}},
     {"auth.socks_method", String, Read, {}, {}},
     {"auth.client_method", String, Read, {}, {}},
-    {"auth.client_pam_service", String, Warn, kUnused, {}},
-    {"auth.socks_pam_service", String, Warn, kUnused, {}},
-    {"auth.users", TableArray, Warn, kUnused, {}},
-    {"auth.users.username", String, Quiet, {}, {}},
-    {"auth.users.password", String, Quiet, {}, {}},
-    {"auth.users.password_hash", String, Quiet, {}, {}},
-    {"auth.pam", Table, Warn, kUnused, {}},
-    {"auth.pam.username_service", String, Quiet, {}, {}},
-    {"auth.pam.address_service", String, Quiet, {}, {}},
-    {"auth.pam.default_user", String, Quiet, {}, {}},
-    {"auth.pam.default_ruser", String, Quiet, {}, {}},
-    {"auth.pam.verbose", Bool, Quiet, {}, {}},
-    {"auth.pam.verify_service", Bool, Quiet, {}, {}},
+    {"auth.client_pam_service", String, Read, {}, {}},
+    {"auth.socks_pam_service", String, Read, {}, {}},
+    {"auth.failure_delay_ms", Integer, Read, {}, {}},
+    {"auth.userpass_cache_ttl_secs", Integer, Read, {}, {}},
+    {"auth.lockout", Table, Quiet, {}, {}},
+    {"auth.lockout.enabled", Bool, Read, {}, {}},
+    {"auth.lockout.max_failures", Integer, Read, {}, {}},
+    {"auth.lockout.window_secs", Integer, Read, {}, {}},
+    {"auth.lockout.duration_secs", Integer, Read, {}, {}},
+    {"auth.users", TableArray, Read, {}, {}},
+    {"auth.users.username", String, Read, {}, {}},
+    {"auth.users.password", String, Read, {}, {}},
+    {"auth.users.password_hash", String, Read, {}, {}},
+    {"auth.pam", Table, Quiet, {}, {}},
+    {"auth.pam.username_service", String, Read, {}, {}},
+    {"auth.pam.address_service", String, Read, {}, {}},
+    {"auth.pam.default_user", String, Read, {}, {}},
+    {"auth.pam.default_ruser", String, Read, {}, {}},
+    {"auth.pam.verbose", Bool, Read, {}, {}},
+    {"auth.pam.verify_service", Bool, Read, {}, {}},
+    {"auth.pam.monitor_workers", Integer, Read, {}, {}},
+    {"auth.pam.timeout_ms", Integer, Read, {}, {}},
+    {"auth.pam.cache_ttl_secs", Integer, Read, {}, {}},
     {"auth.gssapi", Table, Quiet, {}, {}},
     {"auth.gssapi.service_name", String, Warn, kGssapi, {}},
     {"auth.gssapi.keytab_path", String, Warn, kGssapi, {}},

@@ -1,9 +1,10 @@
 // Private to config/: the schema of every key load_config() knows (ours and RustSocks'), and the
 // two passes over a parsed TOML tree: check_keys() (names, types, warnings), then read_settings()
-// (values of the implemented keys, into a Config).
+// (values of the implemented keys, into a Config; [auth] in read_auth(), users in read_users()).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,5 +73,27 @@ std::string_view type_name(toml::node_type type);
 
 void check_keys(const toml::table& root, Diagnostics& out);
 Config read_settings(const toml::table& root, Diagnostics& out);
+
+// Inclusive bounds of an integer key.
+struct Bounds {
+  std::int64_t min;
+  std::int64_t max;
+};
+
+// nullopt when absent, of the wrong type (already reported) or out of bounds (reported here).
+std::optional<std::int64_t> read_integer(const toml::table& root, std::string_view path,
+                                         Bounds bounds, Diagnostics& out);
+// The value of an implemented key and its RustSocks alias: the key wins when it is set (whatever
+// its type), and then an alias that is set too gets one warning. Returns the path that counts.
+std::string_view aliased_path(const toml::table& root, std::string_view key, std::string_view alias,
+                              Diagnostics& out);
+// Text with no NUL byte and 1 to max_bytes bytes.
+bool is_plain_text(std::string_view text, std::size_t max_bytes);
+
+// [auth], [auth.lockout], [auth.pam]; then read_users() and the checks between them.
+void read_auth(const toml::table& root, Auth& auth, Diagnostics& out);
+// [[auth.users]]: each entry, duplicates, plain-text passwords. Checks against the method are
+// read_auth()'s.
+void read_users(const toml::table& root, Auth& auth, Diagnostics& out);
 
 }  // namespace rustsocks::config

@@ -77,9 +77,79 @@ INSTANTIATE_TEST_SUITE_P(
         BadDocument{"[sessions]\nbatch_size = \"100\"\n",
                     "test.toml:2:14: 'sessions.batch_size' in [sessions] must be an integer, got "
                     "string"},
-        BadDocument{"[[auth.users]]\nusername = 5\n",
+        BadDocument{"[[auth.users]]\nusername = 5\npassword_hash = \"$6$s$h\"\n",
                     "test.toml:2:12: 'auth.users[0].username' in [[auth.users]] must be a "
-                    "string, got integer"}));
+                    "string, got integer"},
+        BadDocument{"[server]\nuser = 0\n",
+                    "test.toml:2:8: 'server.user' in [server] must be a string, got integer"},
+        BadDocument{"[auth]\nmethod = [\"none\"]\n",
+                    "test.toml:2:10: 'auth.method' in [auth] must be a string, got array"},
+        BadDocument{"[auth]\nclient_method = false\n",
+                    "test.toml:2:17: 'auth.client_method' in [auth] must be a string, got boolean"},
+        BadDocument{"[auth]\nclient_pam_service = 1\n",
+                    "test.toml:2:22: 'auth.client_pam_service' in [auth] must be a string, got "
+                    "integer"},
+        BadDocument{"[auth]\nsocks_pam_service = {}\n",
+                    "test.toml:2:21: 'auth.socks_pam_service' in [auth] must be a string, got "
+                    "table"},
+        BadDocument{"[auth]\nfailure_delay_ms = 1.0\n",
+                    "test.toml:2:20: 'auth.failure_delay_ms' in [auth] must be an integer, got "
+                    "float"},
+        BadDocument{"[auth]\nuserpass_cache_ttl_secs = \"60\"\n",
+                    "test.toml:2:27: 'auth.userpass_cache_ttl_secs' in [auth] must be an integer, "
+                    "got string"},
+        BadDocument{"[auth]\nlockout = true\n",
+                    "test.toml:2:11: 'auth.lockout' in [auth] must be a table, got boolean"},
+        BadDocument{"[auth.lockout]\nenabled = 1\n",
+                    "test.toml:2:11: 'auth.lockout.enabled' in [auth.lockout] must be a boolean, "
+                    "got integer"},
+        BadDocument{"[auth.lockout]\nmax_failures = \"5\"\n",
+                    "test.toml:2:16: 'auth.lockout.max_failures' in [auth.lockout] must be an "
+                    "integer, got string"},
+        BadDocument{"[auth.lockout]\nwindow_secs = 60.5\n",
+                    "test.toml:2:15: 'auth.lockout.window_secs' in [auth.lockout] must be an "
+                    "integer, got float"},
+        BadDocument{"[auth.lockout]\nduration_secs = 00:05:00\n",
+                    "test.toml:2:17: 'auth.lockout.duration_secs' in [auth.lockout] must be an "
+                    "integer, got time"},
+        BadDocument{"[auth]\npam = []\n",
+                    "test.toml:2:7: 'auth.pam' in [auth] must be a table, got array"},
+        BadDocument{"[auth.pam]\nusername_service = true\n",
+                    "test.toml:2:20: 'auth.pam.username_service' in [auth.pam] must be a string, "
+                    "got boolean"},
+        BadDocument{"[auth.pam]\naddress_service = 2\n",
+                    "test.toml:2:19: 'auth.pam.address_service' in [auth.pam] must be a string, "
+                    "got integer"},
+        BadDocument{"[auth.pam]\ndefault_user = 0\n",
+                    "test.toml:2:16: 'auth.pam.default_user' in [auth.pam] must be a string, got "
+                    "integer"},
+        BadDocument{"[auth.pam]\ndefault_ruser = false\n",
+                    "test.toml:2:17: 'auth.pam.default_ruser' in [auth.pam] must be a string, got "
+                    "boolean"},
+        BadDocument{"[auth.pam]\nverbose = \"no\"\n",
+                    "test.toml:2:11: 'auth.pam.verbose' in [auth.pam] must be a boolean, got "
+                    "string"},
+        BadDocument{"[auth.pam]\nverify_service = 0\n",
+                    "test.toml:2:18: 'auth.pam.verify_service' in [auth.pam] must be a boolean, "
+                    "got integer"},
+        BadDocument{"[auth.pam]\nmonitor_workers = \"4\"\n",
+                    "test.toml:2:19: 'auth.pam.monitor_workers' in [auth.pam] must be an integer, "
+                    "got string"},
+        BadDocument{"[auth.pam]\ntimeout_ms = 1e4\n",
+                    "test.toml:2:14: 'auth.pam.timeout_ms' in [auth.pam] must be an integer, got "
+                    "float"},
+        BadDocument{"[auth.pam]\ncache_ttl_secs = true\n",
+                    "test.toml:2:18: 'auth.pam.cache_ttl_secs' in [auth.pam] must be an integer, "
+                    "got boolean"},
+        BadDocument{"[[auth.users]]\nusername = \"a\"\npassword_hash = 5\n",
+                    "test.toml:3:17: 'auth.users[0].password_hash' in [[auth.users]] must be a "
+                    "string, got integer"},
+        BadDocument{"[[auth.users]]\nusername = \"a\"\npassword = true\n",
+                    "test.toml:3:12: 'auth.users[0].password' in [[auth.users]] must be a "
+                    "string, got boolean"},
+        BadDocument{"[auth]\nusers = [{ username = \"a\", password = \"b\" }, 3]\n",
+                    "test.toml:2:9: 'auth.users' in [auth] must be an array of tables, got an "
+                    "array holding an integer"}));
 
 class SuggestsKnownKey : public ::testing::TestWithParam<BadDocument> {};
 
@@ -110,9 +180,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadDocument{"[servr]\nbind_port = 1\n",
                     "test.toml:1:2: unknown key 'servr' at the top level; did you mean "
                     "'server'?"},
-        BadDocument{"[[auth.users]]\nusername = \"a\"\npasswrd = \"x\"\n",
-                    "test.toml:3:1: unknown key 'auth.users[0].passwrd' in [[auth.users]]; did "
-                    "you mean 'password'?"},
+        BadDocument{
+            "[[auth.users]]\nusername = \"a\"\npassword_hash = \"$6$s$h\"\npasswrd = \"x\"\n",
+            "test.toml:4:1: unknown key 'auth.users[0].passwrd' in [[auth.users]]; did "
+            "you mean 'password'?"},
         BadDocument{"[sessions]\nstats_api_enabeld = false\n",
                     "test.toml:2:1: unknown key 'sessions.stats_api_enabeld' in [sessions]; did "
                     "you mean 'stats_api_enabled'?"},

@@ -1,11 +1,11 @@
 // load_config() for the keys this build implements: defaults, every key, bounds, bad values, and
 // the example configuration (also shipped as config/rustsocks.toml).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <tuple>
-#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -23,13 +23,22 @@ LoadResult load(std::string_view text) {
   return load_config(text, "test.toml");
 }
 
-// Every field, as one comparable tuple.
+// Every field but the users, as one comparable tuple.
 auto fields(const Config& config) {
   const Server& s = config.server;
   const Logging& l = config.logging;
-  return std::tie(s.bind_address, s.bind_port, s.max_connections, s.workers, s.handshake_timeout,
-                  s.connect_timeout, s.dns_timeout, s.idle_timeout, s.shutdown_grace, s.splice,
-                  s.listen_backlog, l.level, l.format, l.file);
+  return std::tie(s.user, s.bind_address, s.bind_port, s.max_connections, s.workers,
+                  s.handshake_timeout, s.connect_timeout, s.dns_timeout, s.idle_timeout,
+                  s.shutdown_grace, s.splice, s.listen_backlog, l.level, l.format, l.file);
+}
+
+auto auth_fields(const Auth& a) {
+  const Pam& p = a.pam;
+  const Lockout& k = a.lockout;
+  return std::tie(a.client_method, a.client_pam_service, a.socks_method, a.socks_pam_service,
+                  a.failure_delay, a.userpass_cache_ttl, k.enabled, k.max_failures, k.window,
+                  k.duration, p.default_user, p.default_ruser, p.verbose, p.verify_service,
+                  p.monitor_workers, p.timeout, p.cache_ttl);
 }
 
 TEST(LoadConfig, EmptyDocumentGivesTheDefaults) {
@@ -38,6 +47,7 @@ TEST(LoadConfig, EmptyDocumentGivesTheDefaults) {
   EXPECT_THAT(result.errors, IsEmpty());
   EXPECT_THAT(result.warnings, IsEmpty());
   const Server& server = result.config->server;
+  EXPECT_EQ(server.user, "socks");
   EXPECT_EQ(server.bind_address, "127.0.0.1");
   EXPECT_EQ(server.bind_port, 1080);
   EXPECT_EQ(server.max_connections, 1000U);
@@ -52,10 +62,30 @@ TEST(LoadConfig, EmptyDocumentGivesTheDefaults) {
   EXPECT_EQ(result.config->logging.level, "info");
   EXPECT_EQ(result.config->logging.format, LogFormat::Pretty);
   EXPECT_EQ(result.config->logging.file, "");
+  const Auth& auth = result.config->auth;
+  EXPECT_EQ(auth.client_method, ClientMethod::None);
+  EXPECT_EQ(auth.client_pam_service, "rustsocks-client");
+  EXPECT_EQ(auth.socks_method, SocksMethod::None);
+  EXPECT_EQ(auth.socks_pam_service, "rustsocks");
+  EXPECT_EQ(auth.failure_delay, 1000ms);
+  EXPECT_EQ(auth.userpass_cache_ttl, 60s);
+  EXPECT_TRUE(auth.lockout.enabled);
+  EXPECT_EQ(auth.lockout.max_failures, 5U);
+  EXPECT_EQ(auth.lockout.window, 60s);
+  EXPECT_EQ(auth.lockout.duration, 300s);
+  EXPECT_EQ(auth.pam.default_user, "rhostusr");
+  EXPECT_EQ(auth.pam.default_ruser, "rhostusr");
+  EXPECT_FALSE(auth.pam.verbose);
+  EXPECT_TRUE(auth.pam.verify_service);
+  EXPECT_EQ(auth.pam.monitor_workers, 4U);
+  EXPECT_EQ(auth.pam.timeout, 10s);
+  EXPECT_EQ(auth.pam.cache_ttl, 60s);
+  EXPECT_THAT(auth.users, IsEmpty());
 }
 
 TEST(LoadConfig, ReadsEveryImplementedKey) {
   const auto result = load(R"([server]
+user = "_rs-proxy$"
 bind_address = "::1"
 bind_port = 1081
 max_connections = 7
@@ -72,13 +102,30 @@ level = "debug"
 format = "json"
 file = "/var/log/rustsocks.log"
 [auth]
-method = "none"
-socks_method = "none"
-client_method = "none"
+socks_method = "pam.username"
+client_method = "pam.address"
+client_pam_service = "rs.client_1"
+socks_pam_service = "rs-socks"
+failure_delay_ms = 0
+userpass_cache_ttl_secs = 0
+[auth.lockout]
+enabled = false
+max_failures = 9
+window_secs = 30
+duration_secs = 600
+[auth.pam]
+default_user = "nobody"
+default_ruser = "socksuser"
+verbose = true
+verify_service = false
+monitor_workers = 8
+timeout_ms = 2500
+cache_ttl_secs = 0
 )");
   ASSERT_TRUE(result.config) << ::testing::PrintToString(result.errors);
   EXPECT_THAT(result.warnings, IsEmpty());
   const Server& server = result.config->server;
+  EXPECT_EQ(server.user, "_rs-proxy$");
   EXPECT_EQ(server.bind_address, "::1");
   EXPECT_EQ(server.bind_port, 1081);
   EXPECT_EQ(server.max_connections, 7U);
@@ -93,6 +140,24 @@ client_method = "none"
   EXPECT_EQ(result.config->logging.level, "debug");
   EXPECT_EQ(result.config->logging.format, LogFormat::Json);
   EXPECT_EQ(result.config->logging.file, "/var/log/rustsocks.log");
+  const Auth& auth = result.config->auth;
+  EXPECT_EQ(auth.socks_method, SocksMethod::PamUsername);
+  EXPECT_EQ(auth.client_method, ClientMethod::PamAddress);
+  EXPECT_EQ(auth.client_pam_service, "rs.client_1");
+  EXPECT_EQ(auth.socks_pam_service, "rs-socks");
+  EXPECT_EQ(auth.failure_delay, 0ms);
+  EXPECT_EQ(auth.userpass_cache_ttl, 0s);
+  EXPECT_FALSE(auth.lockout.enabled);
+  EXPECT_EQ(auth.lockout.max_failures, 9U);
+  EXPECT_EQ(auth.lockout.window, 30s);
+  EXPECT_EQ(auth.lockout.duration, 600s);
+  EXPECT_EQ(auth.pam.default_user, "nobody");
+  EXPECT_EQ(auth.pam.default_ruser, "socksuser");
+  EXPECT_TRUE(auth.pam.verbose);
+  EXPECT_FALSE(auth.pam.verify_service);
+  EXPECT_EQ(auth.pam.monitor_workers, 8U);
+  EXPECT_EQ(auth.pam.timeout, 2500ms);
+  EXPECT_EQ(auth.pam.cache_ttl, 0s);
 }
 
 TEST(LoadConfig, AcceptsEveryLogLevelAndWarningAsAliasOfWarn) {
@@ -174,10 +239,21 @@ INSTANTIATE_TEST_SUITE_P(
                       IntegerKey{"server", "idle_timeout_secs", 0, 604'800},
                       IntegerKey{"server", "shutdown_grace_secs", 0, 3600},
                       IntegerKey{"server", "listen_backlog", 1, 65535},
-                      IntegerKey{"server.pool", "connect_timeout_ms", 100, 300'000}),
+                      IntegerKey{"server.pool", "connect_timeout_ms", 100, 300'000},
+                      IntegerKey{"auth", "failure_delay_ms", 0, 10'000},
+                      IntegerKey{"auth", "userpass_cache_ttl_secs", 0, 86'400},
+                      IntegerKey{"auth.lockout", "max_failures", 1, 1000},
+                      IntegerKey{"auth.lockout", "window_secs", 1, 86'400},
+                      IntegerKey{"auth.lockout", "duration_secs", 1, 604'800},
+                      IntegerKey{"auth.pam", "monitor_workers", 1, 64},
+                      IntegerKey{"auth.pam", "timeout_ms", 100, 300'000},
+                      IntegerKey{"auth.pam", "cache_ttl_secs", 0, 86'400}),
     [](const auto& suite_param) {
-      return suite_param.param.table == "server" ? suite_param.param.key
-                                                 : "pool_" + suite_param.param.key;
+      const std::string& table = suite_param.param.table;
+      if (table == "server") return suite_param.param.key;
+      std::string name = (table == "server.pool" ? "pool" : table) + "_" + suite_param.param.key;
+      std::replace(name.begin(), name.end(), '.', '_');
+      return name;
     });
 
 TEST(LoadConfig, RejectsHostnamesAndMalformedAddresses) {
@@ -220,15 +296,52 @@ TEST(ExampleConfig, LoadsUnchangedWithNoWarningIntoTheDefaults) {
   EXPECT_THAT(result.warnings, IsEmpty());
   const Config defaults;
   EXPECT_EQ(fields(*result.config), fields(defaults));
+  EXPECT_EQ(auth_fields(result.config->auth), auth_fields(defaults.auth));
+  EXPECT_THAT(result.config->auth.users, IsEmpty());
 }
 
 TEST(ExampleConfig, ShowsEveryImplementedKeyWithACommentAbove) {
   const std::string text = example_config();
-  for (const std::string key :
-       {"[server]", "bind_address =", "bind_port =", "max_connections =", "workers =",
-        "handshake_timeout_ms =", "connect_timeout_ms =", "dns_timeout_ms =", "idle_timeout_secs =",
-        "shutdown_grace_secs =", "splice =", "listen_backlog =", "[logging]",
-        "level =", "format =", "file =", "[auth]", "socks_method =", "client_method ="}) {
+  for (const std::string key : {"[server]",
+                                "user =",
+                                "bind_address =",
+                                "bind_port =",
+                                "max_connections =",
+                                "workers =",
+                                "handshake_timeout_ms =",
+                                "connect_timeout_ms =",
+                                "dns_timeout_ms =",
+                                "idle_timeout_secs =",
+                                "shutdown_grace_secs =",
+                                "splice =",
+                                "listen_backlog =",
+                                "[logging]",
+                                "level =",
+                                "format =",
+                                "file =",
+                                "[auth]",
+                                "socks_method =",
+                                "client_method =",
+                                "client_pam_service =",
+                                "socks_pam_service =",
+                                "failure_delay_ms =",
+                                "userpass_cache_ttl_secs =",
+                                "[auth.lockout]",
+                                "enabled =",
+                                "max_failures =",
+                                "window_secs =",
+                                "duration_secs =",
+                                "[auth.pam]",
+                                "default_user =",
+                                "default_ruser =",
+                                "verbose =",
+                                "verify_service =",
+                                "monitor_workers =",
+                                "timeout_ms =",
+                                "cache_ttl_secs =",
+                                "# [[auth.users]]",
+                                "# username =",
+                                "# password_hash ="}) {
     EXPECT_NE(text.find("\n" + key), std::string::npos) << key;
   }
   std::istringstream lines(text);

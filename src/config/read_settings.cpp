@@ -1,5 +1,6 @@
 // Second pass: the values of the implemented keys, checked against their bounds and stored in a
-// Config. Keys of the wrong type were reported by check_keys() and are skipped here.
+// Config. Keys of the wrong type were reported by check_keys() and are skipped here. [auth] is
+// read_auth()'s (read_auth.cpp, read_users.cpp); the helpers they share are here.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -15,11 +16,6 @@
 namespace rustsocks::config {
 namespace {
 
-struct Bounds {
-  std::int64_t min;
-  std::int64_t max;
-};
-
 constexpr Bounds kPort{.min = 0, .max = 65535};  // 0: an ephemeral port (tests)
 constexpr Bounds kMaxConnections{.min = 1, .max = 1'000'000};
 constexpr Bounds kWorkers{.min = 0, .max = 256};
@@ -27,27 +23,13 @@ constexpr Bounds kTimeoutMs{.min = 100, .max = 300'000};
 constexpr Bounds kIdleSecs{.min = 0, .max = 604'800};
 constexpr Bounds kGraceSecs{.min = 0, .max = 3600};
 constexpr Bounds kBacklog{.min = 1, .max = 65535};
+constexpr std::size_t kMaxAccountName = 32;
 
 constexpr auto kLevels =
     std::to_array<std::string_view>({"trace", "debug", "info", "warn", "error", "critical", "off"});
-constexpr auto kAuthMethodKeys =
-    std::to_array<std::string_view>({"auth.method", "auth.socks_method", "auth.client_method"});
 
 const toml::node* node_at(const toml::table& root, std::string_view path) {
   return root.at_path(path).node();
-}
-
-// nullopt when absent, of the wrong type (already reported) or out of bounds (reported here).
-std::optional<std::int64_t> read_integer(const toml::table& root, std::string_view path,
-                                         Bounds bounds, Diagnostics& out) {
-  const auto* value = root.at_path(path).as_integer();
-  if (value == nullptr) return std::nullopt;
-  const std::int64_t number = value->get();
-  if (number >= bounds.min && number <= bounds.max) return number;
-  out.error(value->source(), key_label(path) + " must be between " + std::to_string(bounds.min) +
-                                 " and " + std::to_string(bounds.max) + ", got " +
-                                 std::to_string(number));
-  return std::nullopt;
 }
 
 const toml::value<std::string>* string_at(const toml::table& root, std::string_view path) {
@@ -66,6 +48,32 @@ bool is_ip_literal(const std::string& text) {
   std::array<unsigned char, sizeof(in6_addr)> address{};
   return inet_pton(AF_INET, text.c_str(), address.data()) == 1 ||
          inet_pton(AF_INET6, text.c_str(), address.data()) == 1;
+}
+
+// A POSIX-portable account name as useradd(8) takes it: [a-z_][a-z0-9_-]*$? and at most 32.
+bool is_account_name(std::string_view name) {
+  std::string_view body = name;
+  if (body.size() > 1 && body.back() == '$') body.remove_suffix(1);
+  const auto lower_or_underscore = [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; };
+  const auto tail = [&lower_or_underscore](char c) {
+    return lower_or_underscore(c) || (c >= '0' && c <= '9') || c == '-';
+  };
+  return !name.empty() && name.size() <= kMaxAccountName && lower_or_underscore(body.front()) &&
+         std::all_of(body.begin() + 1, body.end(), tail);
+}
+
+void read_user(const toml::table& root, Server& server, Diagnostics& out) {
+  const auto* user = string_at(root, "server.user");
+  if (user == nullptr) return;
+  if (is_account_name(user->get())) {
+    server.user = user->get();
+    return;
+  }
+  out.error(user->source(), key_label("server.user") +
+                                " must be an account name: 1 to 32 characters of a-z, 0-9, '_' "
+                                "and '-', starting with a letter or '_' (a final '$' is allowed), "
+                                "got " +
+                                quoted(user->get()));
 }
 
 void read_address(const toml::table& root, Server& server, Diagnostics& out) {
@@ -184,26 +192,47 @@ void read_logging(const toml::table& root, Logging& logging, Diagnostics& out) {
   }
 }
 
-// Fail closed: a client that was meant to authenticate must not be let in without it.
-void check_auth_methods(const toml::table& root, Diagnostics& out) {
-  for (const std::string_view path : kAuthMethodKeys) {
-    const auto* method = string_at(root, path);
-    if (method == nullptr || method->get() == "none") continue;
-    out.error(method->source(), key_label(path) + " is " + quoted(method->get()) +
-                                    ", which is not implemented in this build; only \"none\" is "
-                                    "available");
-  }
+}  // namespace
+
+// nullopt when absent, of the wrong type (already reported) or out of bounds (reported here).
+std::optional<std::int64_t> read_integer(const toml::table& root, std::string_view path,
+                                         Bounds bounds, Diagnostics& out) {
+  const auto* value = root.at_path(path).as_integer();
+  if (value == nullptr) return std::nullopt;
+  const std::int64_t number = value->get();
+  if (number >= bounds.min && number <= bounds.max) return number;
+  out.error(value->source(), key_label(path) + " must be between " + std::to_string(bounds.min) +
+                                 " and " + std::to_string(bounds.max) + ", got " +
+                                 std::to_string(number));
+  return std::nullopt;
 }
 
-}  // namespace
+std::string_view aliased_path(const toml::table& root, std::string_view key, std::string_view alias,
+                              Diagnostics& out) {
+  const toml::node* alias_node = node_at(root, alias);
+  if (node_at(root, key) == nullptr) return alias_node == nullptr ? key : alias;
+  if (alias_node != nullptr) {
+    const auto dot = key.rfind('.');
+    const bool same_table = dot == alias.rfind('.') && key.substr(0, dot) == alias.substr(0, dot);
+    const std::string winner = same_table ? "'" + std::string(key) + "'" : key_label(key);
+    out.warning(alias_node->source(),
+                key_label(alias) + " is ignored: " + winner + " is set too, and it wins");
+  }
+  return key;
+}
+
+bool is_plain_text(std::string_view text, std::size_t max_bytes) {
+  return !text.empty() && text.size() <= max_bytes && text.find('\0') == std::string_view::npos;
+}
 
 Config read_settings(const toml::table& root, Diagnostics& out) {
   Config config;
+  read_user(root, config.server, out);
   read_address(root, config.server, out);
   read_limits(root, config.server, out);
   read_timeouts(root, config.server, out);
   read_logging(root, config.logging, out);
-  check_auth_methods(root, out);
+  read_auth(root, config.auth, out);
   return config;
 }
 

@@ -1,5 +1,6 @@
-// RustSocks configurations: keys this build does not implement load with one warning each, and the
-// security features it lacks fail closed (rustsocks-reference.md §2).
+// RustSocks configurations: keys this build does not implement load with one warning each, its
+// auth settings load (plain-text passwords with a warning), and the security features this build
+// lacks fail closed (rustsocks-reference.md §2).
 #include <array>
 #include <string>
 #include <string_view>
@@ -58,7 +59,7 @@ password = "hunter2-alice"
 
 [[auth.users]]
 username = "bob"
-password_hash = "$argon2id$hunter2-bob"
+password_hash = "$y$j9T$hunter2bob"
 
 [auth.pam]
 username_service = "rustsocks"
@@ -153,7 +154,8 @@ username = "alice"
 rate = 10
 )";
 
-// The keys above that warn: each exactly once.
+// The keys above that warn, each exactly once: the unimplemented ones, the RustSocks PAM service
+// names that [auth] overrides, the users that method "none" leaves unused, alice's plain password.
 constexpr auto kWarnedKeys =
     std::to_array<std::string_view>({"server.tls.enabled",
                                      "server.tls.certificate_path",
@@ -167,10 +169,10 @@ constexpr auto kWarnedKeys =
                                      "server.pool.max_idle_per_dest",
                                      "server.pool.max_total_idle",
                                      "server.pool.idle_timeout_secs",
-                                     "auth.client_pam_service",
-                                     "auth.socks_pam_service",
+                                     "auth.pam.username_service",
+                                     "auth.pam.address_service",
                                      "auth.users",
-                                     "auth.pam",
+                                     "auth.users[0].password",
                                      "auth.gssapi.service_name",
                                      "auth.gssapi.keytab_path",
                                      "auth.gssapi.protection_level",
@@ -226,16 +228,18 @@ constexpr auto kWarnedKeys =
                                      "qos.global",
                                      "qos.users"});
 
-TEST(RustSocksConfig, LoadsWithOneWarningPerUnimplementedKeyAndNoError) {
+TEST(RustSocksConfig, LoadsWithOneWarningPerWarnedKeyAndNoError) {
   const auto result = load(kRustSocksConfig);
   ASSERT_TRUE(result.config) << ::testing::PrintToString(result.errors);
   EXPECT_THAT(result.errors, IsEmpty());
   EXPECT_EQ(result.warnings.size(), kWarnedKeys.size());
   EXPECT_EQ(result.config->server.bind_address, "0.0.0.0");
   EXPECT_EQ(result.config->server.connect_timeout, std::chrono::milliseconds{3000});
+  EXPECT_EQ(result.config->auth.users.size(), 2U);
+  EXPECT_FALSE(result.config->auth.pam.verify_service);
 }
 
-TEST(RustSocksConfig, WarnsExactlyOnceForEachUnimplementedKey) {
+TEST(RustSocksConfig, WarnsExactlyOnceForEachWarnedKey) {
   const auto warnings = load(kRustSocksConfig).warnings;
   for (const std::string_view key : kWarnedKeys) {
     EXPECT_THAT(warnings, Contains(HasSubstr("'" + std::string(key) + "'")).Times(1));
@@ -255,18 +259,53 @@ TEST(RustSocksConfig, WarningsNameKeyTablePositionAndReason) {
   EXPECT_THAT(load("[metrics]\nenabled = true\n").warnings,
               ElementsAre("test.toml:2:1: 'metrics.enabled' in [metrics] is ignored: the metrics "
                           "history is not implemented in this build"));
-  EXPECT_THAT(load("[auth]\nsocks_method = \"none\"\n[auth.pam]\ndefault_user = \"x\"\n").warnings,
-              ElementsAre("test.toml:3:7: 'auth.pam' in [auth] is ignored: only auth method "
-                          "\"none\" is available in this build, and it uses no credentials"));
+  EXPECT_THAT(load("[auth.gssapi]\nservice_name = \"socks\"\n").warnings,
+              ElementsAre("test.toml:2:1: 'auth.gssapi.service_name' in [auth.gssapi] is "
+                          "ignored: GSSAPI is not implemented in this build"));
 }
 
-TEST(RustSocksConfig, WarnsOnceForAWholeArrayOfUsers) {
+TEST(RustSocksConfig, WarnsOnceForAWholeArrayOfUnusedUsersAndOncePerPlainPassword) {
   const auto result = load(
       "[[auth.users]]\nusername = \"a\"\npassword = \"x\"\n"
       "[[auth.users]]\nusername = \"b\"\npassword = \"y\"\n"
-      "[[auth.users]]\nusername = \"c\"\npassword_hash = \"z\"\n");
+      "[[auth.users]]\nusername = \"c\"\npassword_hash = \"$2b$10$z\"\n");
   ASSERT_TRUE(result.config);
-  EXPECT_THAT(result.warnings, ElementsAre(HasSubstr("'auth.users' in [auth] is ignored")));
+  EXPECT_THAT(result.warnings,
+              ElementsAre(HasSubstr("'auth.users' in [auth] is ignored"),
+                          HasSubstr("'auth.users[0].password' in [[auth.users]] is a plain-text"),
+                          HasSubstr("'auth.users[1].password' in [[auth.users]] is a plain-text")));
+}
+
+TEST(RustSocksConfig, LoadsAUserpassConfigWithPlainPasswords) {
+  const auto result = load(
+      "[auth]\nmethod = \"userpass\"\n"
+      "[[auth.users]]\nusername = \"alice\"\npassword = \"hunter2-alice\"\n"
+      "[[auth.users]]\nusername = \"bob\"\npassword = \"hunter2-bob\"\n");
+  ASSERT_TRUE(result.config) << ::testing::PrintToString(result.errors);
+  EXPECT_EQ(result.config->auth.socks_method, SocksMethod::UserPass);
+  ASSERT_EQ(result.config->auth.users.size(), 2U);
+  EXPECT_EQ(result.config->auth.users[1].username, "bob");
+  EXPECT_EQ(result.config->auth.users[1].password, "hunter2-bob");
+  EXPECT_THAT(result.warnings, ElementsAre(HasSubstr("plain-text password for user \"alice\""),
+                                           HasSubstr("plain-text password for user \"bob\"")));
+  EXPECT_THAT(result.warnings, Each(Not(HasSubstr("hunter2"))));
+}
+
+TEST(RustSocksConfig, LoadsAPamConfigWithItsServiceNames) {
+  const auto result = load(
+      "[auth]\nclient_method = \"pam.address\"\nsocks_method = \"pam.username\"\n"
+      "[auth.pam]\nusername_service = \"rs-login\"\naddress_service = \"rs-client\"\n"
+      "default_user = \"rhostusr\"\ndefault_ruser = \"rhostusr\"\nverbose = true\n"
+      "verify_service = false\n");
+  ASSERT_TRUE(result.config) << ::testing::PrintToString(result.errors);
+  EXPECT_THAT(result.warnings, IsEmpty());
+  const Auth& auth = result.config->auth;
+  EXPECT_EQ(auth.client_method, ClientMethod::PamAddress);
+  EXPECT_EQ(auth.socks_method, SocksMethod::PamUsername);
+  EXPECT_EQ(auth.socks_pam_service, "rs-login");
+  EXPECT_EQ(auth.client_pam_service, "rs-client");
+  EXPECT_TRUE(auth.pam.verbose);
+  EXPECT_FALSE(auth.pam.verify_service);
 }
 
 TEST(RustSocksConfig, WarnsThatAnEnabledStatsApiIsNotStarted) {
@@ -288,10 +327,13 @@ TEST(RustSocksConfig, IgnoresDocOnlyTablesWithoutCheckingThem) {
 }
 
 TEST(RustSocksConfig, AcceptsAuthMethodNone) {
-  const auto result =
-      load("[auth]\nmethod = \"none\"\nsocks_method = \"none\"\nclient_method = \"none\"\n");
+  const auto result = load("[auth]\nmethod = \"none\"\nclient_method = \"none\"\n");
   ASSERT_TRUE(result.config);
   EXPECT_THAT(result.warnings, IsEmpty());
+  EXPECT_THAT(
+      load("[auth]\nmethod = \"none\"\nsocks_method = \"none\"\n").warnings,
+      ElementsAre("test.toml:2:10: 'auth.method' in [auth] is ignored: 'auth.socks_method' is set "
+                  "too, and it wins"));
 }
 
 class FailsClosed : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
@@ -305,20 +347,17 @@ TEST_P(FailsClosed, OnAnUnimplementedSecurityFeature) {
 INSTANTIATE_TEST_SUITE_P(
     RustSocksConfig, FailsClosed,
     ::testing::Values(
-        std::pair{std::string("[auth]\nmethod = \"userpass\"\n"),
-                  std::string("test.toml:2:10: 'auth.method' in [auth] is \"userpass\", which is "
-                              "not implemented in this build; only \"none\" is available")},
-        std::pair{std::string("[auth]\nsocks_method = \"pam.username\"\n"),
-                  std::string("test.toml:2:16: 'auth.socks_method' in [auth] is \"pam.username\", "
-                              "which is not implemented in this build; only \"none\" is "
-                              "available")},
-        std::pair{std::string("[auth]\nclient_method = \"pam.address\"\n"),
-                  std::string("test.toml:2:17: 'auth.client_method' in [auth] is \"pam.address\", "
-                              "which is not implemented in this build; only \"none\" is "
-                              "available")},
+        std::pair{std::string("[auth]\nmethod = \"gssapi\"\n"),
+                  std::string("test.toml:2:10: 'auth.method' in [auth] is \"gssapi\", which is "
+                              "not supported: GSSAPI is not implemented in this build (use "
+                              "\"none\", \"userpass\", \"pam.address\" or \"pam.username\")")},
         std::pair{std::string("[auth]\nsocks_method = \"None\"\n"),
-                  std::string("test.toml:2:16: 'auth.socks_method' in [auth] is \"None\", which "
-                              "is not implemented in this build; only \"none\" is available")},
+                  std::string("test.toml:2:16: 'auth.socks_method' in [auth] must be \"none\", "
+                              "\"userpass\", \"pam.address\" or \"pam.username\", got "
+                              "\"None\"")},
+        std::pair{std::string("[auth]\nsocks_method = \"userpass\"\n"),
+                  std::string("test.toml:2:16: 'auth.socks_method' in [auth] is \"userpass\", but "
+                              "there is no [[auth.users]] entry; add at least one user")},
         std::pair{std::string("[acl]\nenabled = true\nconfig_file = \"acl.toml\"\n"),
                   std::string("test.toml:2:11: 'acl.enabled' in [acl] is true, but ACLs are not "
                               "implemented in this build; refusing to start a proxy without the "
@@ -328,14 +367,6 @@ INSTANTIATE_TEST_SUITE_P(
                               "TLS is not implemented in this build; refusing to serve plain SOCKS "
                               "where TLS was asked for (set it to false or remove "
                               "[server.tls])")}));
-
-TEST(RustSocksConfig, FailsClosedOnAUserpassConfigWithUsers) {
-  const auto result = load(
-      "[auth]\nsocks_method = \"userpass\"\n[[auth.users]]\nusername = \"a\"\n"
-      "password = \"pw\"\n");
-  EXPECT_FALSE(result.config);
-  EXPECT_THAT(result.errors, ElementsAre(HasSubstr("only \"none\" is available")));
-}
 
 }  // namespace
 }  // namespace rustsocks::config

@@ -1,7 +1,7 @@
 #include "connect/resolver.hpp"
 
 #include <cstring>
-#include <memory>
+#include <utility>
 
 #include <netdb.h>
 #include <sys/socket.h>
@@ -29,8 +29,9 @@ Resolved lookup(const std::string& host, std::uint16_t port) {
     ep.resize(ai->ai_addrlen);
     ep.port(port);
     bool duplicate = false;
-    for (const auto& seen : out.endpoints)
+    for (const auto& seen : out.endpoints) {
       duplicate = duplicate || seen == ep;
+    }
     if (!duplicate) out.endpoints.push_back(ep);
   }
   ::freeaddrinfo(list);
@@ -38,76 +39,29 @@ Resolved lookup(const std::string& host, std::uint16_t port) {
   return out;
 }
 
-// Shared between the waiting coroutine and the pool thread; the timer is only touched on the
-// caller's executor (the completion is posted there).
-struct Pending {
-  explicit Pending(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;
-  bool done = false;
-  Resolved result;
-};
-
 }  // namespace
 
-Resolver::Resolver(unsigned threads, std::size_t max_queue) : max_queue_(max_queue) {
-  for (unsigned i = 0; i < threads; ++i)
-    threads_.emplace_back([this] { run(); });
-}
+Resolver::Resolver(unsigned threads, std::size_t max_queue)
+    : owned_(std::make_unique<core::BlockingPool>(
+          core::BlockingPool::Options{.threads = threads, .max_queue = max_queue})),
+      pool_(*owned_) {}
 
-Resolver::~Resolver() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  for (auto& thread : threads_)
-    thread.join();
-}
+Resolver::Resolver(core::BlockingPool& pool) : pool_(pool) {}
 
-void Resolver::enqueue(std::function<void()> job) {
-  {
-    std::lock_guard lock(mutex_);
-    if (jobs_.size() >= max_queue_) return;  // overloaded: the caller times out
-    jobs_.push_back(std::move(job));
-  }
-  wake_.notify_one();
-}
-
-void Resolver::run() {
-  for (;;) {
-    std::function<void()> job;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (stopping_) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    job();
-  }
-}
+// Joins the owned pool's threads; a lookup still running finishes first and its answer is dropped.
+Resolver::~Resolver() = default;
 
 awaitable<Resolved> Resolver::resolve(std::string host, std::uint16_t port,
                                       std::chrono::milliseconds timeout) {
-  auto executor = co_await asio::this_coro::executor;
-  auto pending = std::make_shared<Pending>(executor);
-  pending->timer.expires_after(timeout);
-  auto job = [pending, executor, host = std::move(host), port] {
-    auto result = lookup(host, port);
-    asio::post(executor, [pending, result = std::move(result)]() mutable {
-      pending->result = std::move(result);
-      pending->done = true;
-      pending->timer.cancel();
-    });
-  };
-  enqueue(std::move(job));
-  (void)co_await pending->timer.async_wait(kNoThrow);  // cancelled by the answer or expired
-  if (!pending->done) {
+  // A named job, not a temporary inside the co_await: GCC 12 destroys such a temporary twice.
+  auto job = [host = std::move(host), port] { return lookup(host, port); };
+  auto answer = co_await pool_.run(std::move(job), timeout);
+  if (!answer) {
     Resolved timed_out;
     timed_out.error = core::Errc::DnsTimeout;
     co_return timed_out;
   }
-  co_return std::move(pending->result);
+  co_return std::move(*answer);
 }
 
 std::vector<tcp::endpoint> interleave_families(const std::vector<tcp::endpoint>& endpoints) {

@@ -1,20 +1,18 @@
-// Name resolution off the event loop: getaddrinfo runs on a small shared thread pool and the
-// result is posted back to the caller's executor. The caller waits at most `timeout`; a late
-// answer is dropped. (Asio's own resolver runs one lookup at a time per io_context and cannot
-// abandon a getaddrinfo in progress, so a slow name would stall every session of a worker.)
+// Name resolution off the event loop: getaddrinfo runs on a core::BlockingPool (its own or a
+// shared one) and the result is posted back to the caller's executor. The caller waits at most
+// `timeout`; a late answer is dropped. (Asio's own resolver runs one lookup at a time per
+// io_context and cannot abandon a getaddrinfo in progress, so a slow name would stall every session
+// of a worker.)
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/asio.hpp"
+#include "core/blocking_pool.hpp"
 
 namespace rustsocks::connect {
 
@@ -25,25 +23,25 @@ struct Resolved {
 
 class Resolver {
  public:
+  // Owns a pool of `threads` lookups with at most `max_queue` waiting.
   explicit Resolver(unsigned threads = 4, std::size_t max_queue = 4096);
+  // Uses a shared pool, which must outlive this resolver.
+  explicit Resolver(core::BlockingPool& pool);
   ~Resolver();
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
+  Resolver(Resolver&&) = delete;
+  Resolver& operator=(Resolver&&) = delete;
 
-  // Resolves host (a name, never a literal: callers handle literals) for TCP.
+  // Resolves host (a name, never a literal: callers handle literals) for TCP. DnsTimeout when
+  // the answer takes longer than `timeout` or the pool's queue is full; DnsFailure when the name
+  // does not resolve.
   awaitable<Resolved> resolve(std::string host, std::uint16_t port,
                               std::chrono::milliseconds timeout);
 
  private:
-  void enqueue(std::function<void()> job);
-  void run();
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;
-  std::size_t max_queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::unique_ptr<core::BlockingPool> owned_;
+  core::BlockingPool& pool_;
 };
 
 // Orders resolved addresses for Happy Eyeballs (RFC 8305 §4): alternate families, starting with

@@ -44,6 +44,16 @@ class Category final : public boost::system::error_category {
         return "idle timeout";
       case Errc::TooManyConnections:
         return "too many connections";
+      case Errc::BadSubnegotiationVersion:
+        return "bad username/password sub-negotiation version";
+      case Errc::EmptyCredential:
+        return "empty username or password";
+      case Errc::AuthenticationFailed:
+        return "authentication failed";
+      case Errc::NotAllowed:
+        return "not allowed by the address check";
+      case Errc::ClientRefused:
+        return "client refused by the client tier";
     }
     return "unknown rustsocks error";
   }

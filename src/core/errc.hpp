@@ -24,6 +24,11 @@ enum class Errc {
   DnsFailure,
   IdleTimeout,
   TooManyConnections,
+  BadSubnegotiationVersion,  // RFC 1929 sub-negotiation VER is not 1
+  EmptyCredential,           // RFC 1929 ULEN or PLEN of 0
+  AuthenticationFailed,      // wrong credentials, refused account, locked out, PAM unavailable
+  NotAllowed,                // the SOCKS-tier address check (or later the ACL) refused
+  ClientRefused,             // the client tier refused the connection before any SOCKS byte
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -20,8 +20,9 @@ bool is_resource_exhaustion(const error_code& ec) {
 
 }  // namespace
 
-tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint, int backlog) {
-  tcp::acceptor acceptor(io);
+Listener bind_listener(const tcp::endpoint& endpoint, int backlog) {
+  asio::io_context scratch(1);
+  tcp::acceptor acceptor(scratch);
   acceptor.open(endpoint.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   int one = 1;
@@ -37,15 +38,27 @@ tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint,
                                               " port " + std::to_string(endpoint.port()));
   }
   acceptor.listen(backlog);
-  return acceptor;
+  auto bound = acceptor.local_endpoint();
+  return Listener{core::UniqueFd(acceptor.release()), bound};
 }
 
 Worker::Worker(const config::Config& config, connect::Resolver& resolver,
-               ConnectionCounters& counters, const tcp::endpoint& endpoint)
+               ConnectionCounters& counters, Listener listener, session::AuthShared& auth,
+               core::UniqueFd pam_channel)
     : config_(config),
       resolver_(resolver),
       counters_(counters),
-      acceptor_(open_acceptor(io_, endpoint, config.server.listen_backlog)) {}
+      idle_(config.server.idle_timeout),
+      acceptor_(io_),
+      pam_(pam_channel.valid()
+               ? std::make_unique<auth::PamChannel>(io_.get_executor(), std::move(pam_channel),
+                                                    config.auth.pam.timeout)
+               : nullptr),
+      auth_(auth, pam_.get()) {
+  int fd = listener.fd.get();
+  acceptor_.assign(listener.endpoint.protocol(), fd);
+  (void)listener.fd.release();  // the acceptor owns it now
+}
 
 Worker::~Worker() {
   if (thread_.joinable()) {
@@ -56,6 +69,7 @@ Worker::~Worker() {
 
 void Worker::start() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
+  if (idle_.enabled()) asio::co_spawn(io_, idle_.run(), asio::detached);
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -89,7 +103,7 @@ void Worker::log_rejection() {
 }
 
 awaitable<void> Worker::accept_loop() {
-  session::Services services{config_, resolver_, pipes_, live_};
+  session::Services services{config_, resolver_, pipes_, live_, auth_, idle_};
   asio::steady_timer backoff(io_);
   auto last_error_log = std::chrono::steady_clock::time_point{};
   while (acceptor_.is_open()) {

@@ -5,12 +5,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <thread>
 
 #include "config/config.hpp"
 #include "connect/resolver.hpp"
 #include "core/asio.hpp"
+#include "core/unique_fd.hpp"
+#include "relay/idle_watch.hpp"
 #include "relay/pipe_pool.hpp"
+#include "session/authenticator.hpp"
 #include "session/live_sessions.hpp"
 
 namespace rustsocks::listener {
@@ -23,14 +27,20 @@ struct ConnectionCounters {
   std::atomic<std::uint64_t> accept_errors{0};
 };
 
-// Creates a listening socket with SO_REUSEPORT so every worker can bind the same endpoint.
+// A bound, listening socket with SO_REUSEPORT (so every worker can bind the same endpoint),
+// created before the privilege drop and handed to a worker afterwards.
+struct Listener {
+  core::UniqueFd fd;
+  tcp::endpoint endpoint;  // the real one (port 0 resolved)
+};
 // Throws boost::system::system_error naming the endpoint when bind or listen fails.
-tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint, int backlog);
+Listener bind_listener(const tcp::endpoint& endpoint, int backlog);
 
 class Worker {
  public:
+  // pam_channel: this worker's end of a PAM monitor channel; invalid when no PAM method is used.
   Worker(const config::Config& config, connect::Resolver& resolver, ConnectionCounters& counters,
-         const tcp::endpoint& endpoint);
+         Listener listener, session::AuthShared& auth, core::UniqueFd pam_channel);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();
@@ -52,8 +62,11 @@ class Worker {
   // Declared before io_ so they outlive the coroutine frames io_ destroys.
   session::LiveSessions live_;
   relay::PipePool pipes_;
+  relay::IdleWatch idle_;
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
+  std::unique_ptr<auth::PamChannel> pam_;  // on io_, so destroyed before it
+  session::Authenticator auth_;
   std::thread thread_;
   std::chrono::steady_clock::time_point last_rejection_log_{};
   std::uint64_t rejections_since_log_ = 0;

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include "relay/idle_watch.hpp"
+
 namespace rustsocks::relay {
 namespace {
 
@@ -122,27 +124,6 @@ awaitable<void> copy_pump(tcp::socket& from, tcp::socket& to, std::uint64_t& mov
   end_direction(from, to, end, traffic);
 }
 
-// Ends (and so cancels the pumps through operator||) once no byte moved for `limit`.
-awaitable<void> watch_idle(const Traffic& traffic, std::chrono::seconds limit, bool& fired) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto period = std::max<std::chrono::milliseconds>(limit / 4, std::chrono::milliseconds(250));
-  auto last_total = traffic.up + traffic.down;
-  auto last_change = std::chrono::steady_clock::now();
-  for (;;) {
-    timer.expires_after(period);
-    auto [ec] = co_await timer.async_wait(kNoThrow);
-    if (ec) co_return;  // cancelled: the tunnel ended
-    auto now = std::chrono::steady_clock::now();
-    if (auto total = traffic.up + traffic.down; total != last_total) {
-      last_total = total;
-      last_change = now;
-    } else if (now - last_change >= limit) {
-      fired = true;
-      co_return;
-    }
-  }
-}
-
 }  // namespace
 
 awaitable<Traffic> relay(tcp::socket& client, tcp::socket& upstream, PipePool* pipes,
@@ -151,22 +132,25 @@ awaitable<Traffic> relay(tcp::socket& client, tcp::socket& upstream, PipePool* p
   error_code ignored;
   client.native_non_blocking(true, ignored);
   upstream.native_non_blocking(true, ignored);
-  auto both = [&]() -> awaitable<void> {
-    if (options.splice && pipes != nullptr) {
-      co_await (splice_pump(client, upstream, *pipes, traffic.up, traffic) &&
-                splice_pump(upstream, client, *pipes, traffic.down, traffic));
-    } else {
-      co_await (copy_pump(client, upstream, traffic.up, traffic) &&
-                copy_pump(upstream, client, traffic.down, traffic));
+  struct Watched {  // leaves the sweeper's list on every path, also when the frame is destroyed
+    IdleWatch* watch = nullptr;
+    IdleWatch::Handle handle{};
+    ~Watched() {
+      if (watch != nullptr) watch->remove(handle);
     }
-  };
-  if (options.idle_timeout.count() == 0) {
-    co_await both();
-  } else {
-    bool fired = false;
-    co_await (both() || watch_idle(traffic, options.idle_timeout, fired));
-    traffic.idle_timeout = fired;
+  } watched;
+  if (options.idle != nullptr && options.idle->enabled()) {
+    watched.watch = options.idle;
+    watched.handle = options.idle->add(traffic, client, upstream);
   }
+  if (options.splice && pipes != nullptr) {
+    co_await (splice_pump(client, upstream, *pipes, traffic.up, traffic) &&
+              splice_pump(upstream, client, *pipes, traffic.down, traffic));
+  } else {
+    co_await (copy_pump(client, upstream, traffic.up, traffic) &&
+              copy_pump(upstream, client, traffic.down, traffic));
+  }
+  if (watched.watch != nullptr) traffic.idle_timeout = watched.handle->fired;
   co_return traffic;
 }
 

@@ -19,9 +19,11 @@ struct Traffic {
   error_code error;  // first error other than an orderly close or reset, if any
 };
 
+class IdleWatch;
+
 struct RelayOptions {
   bool splice = true;
-  std::chrono::seconds idle_timeout{300};  // 0 = off
+  IdleWatch* idle = nullptr;  // the worker's idle sweeper; null = no idle timeout
 };
 
 // Returns when both directions have ended (or the idle timeout closed them). Both sockets are

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "relay/idle_watch.hpp"
 #include "support/loopback.hpp"
 
 namespace rustsocks::relay {
@@ -108,11 +109,34 @@ TEST_P(RelayPaths, ForwardsAHalfCloseAndKeepsTheOtherDirectionOpen) {
 TEST_P(RelayPaths, ClosesAnIdleTunnelAfterTheIdleTimeout) {
   Tunnel t;
   PipePool pipes;
-  auto traffic =
-      run_bounded(t.io, relay(t.client(), t.upstream(), &pipes,
-                              {.splice = GetParam(), .idle_timeout = std::chrono::seconds(1)}));
+  IdleWatch watch(std::chrono::seconds(1));
+  asio::co_spawn(t.io, watch.run(), asio::detached);
+  auto traffic = run_bounded(
+      t.io, relay(t.client(), t.upstream(), &pipes, {.splice = GetParam(), .idle = &watch}));
+  watch.stop();
   EXPECT_TRUE(traffic.idle_timeout);
   EXPECT_EQ(traffic.up + traffic.down, 0U);
+  EXPECT_EQ(watch.size(), 0U);  // the tunnel left the sweeper's list
+}
+
+TEST(IdleWatch, ClosesOnlyTunnelsWhoseCountersDidNotMoveForTheWholeLimit) {
+  asio::io_context io;
+  auto quiet = loopback_pair(io);
+  auto busy = loopback_pair(io);
+  Traffic quiet_traffic;
+  Traffic busy_traffic;
+  IdleWatch watch(std::chrono::seconds(10));
+  auto quiet_handle = watch.add(quiet_traffic, quiet.first, quiet.second);
+  auto busy_handle = watch.add(busy_traffic, busy.first, busy.second);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(watch.sweep(start + std::chrono::seconds(5)), 0U);
+  busy_traffic.up += 1;  // activity seen at 6 s restarts the busy tunnel's clock
+  EXPECT_EQ(watch.sweep(start + std::chrono::seconds(6)), 0U);
+  EXPECT_EQ(watch.sweep(start + std::chrono::seconds(11)), 1U);  // quiet: idle for 11 s
+  EXPECT_TRUE(quiet_handle->fired);
+  EXPECT_FALSE(busy_handle->fired);
+  EXPECT_EQ(watch.sweep(start + std::chrono::seconds(17)), 1U);  // busy: idle since 6 s
+  EXPECT_TRUE(busy_handle->fired);
 }
 
 INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, RelayPaths, ::testing::Values(true, false),

@@ -64,7 +64,37 @@ awaitable<error_code> send_reply(tcp::socket& client, socks5::Reply reply,
   co_return co_await send_bytes(client, bytes);
 }
 
-awaitable<Handshake> run_handshake(tcp::socket& client, InputBuffer& buffer) {
+namespace {
+
+// RFC 1929 sub-negotiation: read, verify, answer 01 00 or 01 01.
+awaitable<Handshake> authenticate_userpass(tcp::socket& client, InputBuffer& buffer,
+                                           Authenticator& auth, const asio::ip::address& peer) {
+  Handshake out;
+  auto credentials = co_await read_message<socks5::UserPassRequest>(
+      client, buffer, socks5::parse_userpass, socks5::kMaxUserPassSize);
+  if (auto* error = std::get_if<error_code>(&credentials)) {
+    out.error = *error;
+    if (error->category() == core::error_category()) {
+      co_await send_bytes(client, socks5::encode_userpass_status(false));
+      out.replied = true;
+    }
+    co_return out;
+  }
+  auto& request = std::get<socks5::UserPassRequest>(credentials);
+  out.identity = co_await auth.check_credentials(std::move(request.username),
+                                                 std::move(request.password), peer);
+  co_await send_bytes(client, socks5::encode_userpass_status(out.identity.ok));
+  if (!out.identity.ok) {
+    out.error = core::Errc::AuthenticationFailed;
+    out.replied = true;
+  }
+  co_return out;
+}
+
+}  // namespace
+
+awaitable<Handshake> run_handshake(tcp::socket& client, InputBuffer& buffer, Authenticator& auth,
+                                   const asio::ip::address& peer) {
   Handshake out;
   auto greeting = co_await read_message<socks5::Greeting>(client, buffer, socks5::parse_greeting,
                                                           socks5::kMaxGreetingSize);
@@ -76,17 +106,22 @@ awaitable<Handshake> run_handshake(tcp::socket& client, InputBuffer& buffer) {
     }
     co_return out;
   }
-  const auto& offered = std::get<socks5::Greeting>(greeting);
-  if (!offered.offers(socks5::Method::NoAuth)) {
+  auto method = auth.socks_method();
+  if (!std::get<socks5::Greeting>(greeting).offers(method)) {
     co_await send_bytes(client, socks5::encode_method_selection(socks5::Method::NoAcceptable));
     out.error = core::Errc::NoAcceptableMethod;
     out.replied = true;
     co_return out;
   }
-  if (auto ec =
-          co_await send_bytes(client, socks5::encode_method_selection(socks5::Method::NoAuth))) {
+  if (auto ec = co_await send_bytes(client, socks5::encode_method_selection(method))) {
     out.error = ec;
     co_return out;
+  }
+  if (method == socks5::Method::UserPass) {
+    out = co_await authenticate_userpass(client, buffer, auth, peer);
+    if (out.error) co_return out;
+  } else {
+    out.identity.ok = true;
   }
   auto request = co_await read_message<socks5::Request>(client, buffer, socks5::parse_request,
                                                         socks5::kMaxRequestSize);
@@ -100,6 +135,15 @@ awaitable<Handshake> run_handshake(tcp::socket& client, InputBuffer& buffer) {
     co_return out;
   }
   out.request = std::move(std::get<socks5::Request>(request));
+  if (auth.address_check_after_request()) {
+    out.identity = co_await auth.check_address(peer);
+    if (!out.identity.ok) {
+      out.error = core::Errc::NotAllowed;
+      co_await send_bytes(client, socks5::encode_failure(socks5::Reply::NotAllowed));
+      out.replied = true;
+      co_return out;
+    }
+  }
   if (out.request.command != socks5::Command::Connect) {
     out.error = core::Errc::CommandNotSupported;
     co_await send_bytes(client, socks5::encode_failure(socks5::Reply::CommandNotSupported));

@@ -16,6 +16,7 @@ socks5::Reply reply_for(const boost::system::error_code& ec) {
     return Reply::HostUnreachable;
   }
   if (ec == Errc::ConnectTimeout || ec == error::timed_out) return Reply::TtlExpired;
+  if (ec == Errc::NotAllowed) return Reply::NotAllowed;
   if (ec == Errc::CommandNotSupported) return Reply::CommandNotSupported;
   if (ec == Errc::AddressTypeNotSupported) return Reply::AddressTypeNotSupported;
   return Reply::GeneralFailure;

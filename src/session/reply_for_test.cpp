@@ -20,6 +20,7 @@ TEST(ReplyFor, NamesTheRealCauseOfAFailedConnect) {
   EXPECT_EQ(reply_for(error::timed_out), Reply::TtlExpired);
   EXPECT_EQ(reply_for(core::Errc::CommandNotSupported), Reply::CommandNotSupported);
   EXPECT_EQ(reply_for(core::Errc::AddressTypeNotSupported), Reply::AddressTypeNotSupported);
+  EXPECT_EQ(reply_for(core::Errc::NotAllowed), Reply::NotAllowed);
   EXPECT_EQ(reply_for(error::access_denied), Reply::GeneralFailure);
 }
 

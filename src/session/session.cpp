@@ -48,7 +48,7 @@ void log_record(const SessionRecord& record) {
       std::chrono::steady_clock::now() - record.start);
   core::log_event(
       spdlog::level::info, "session_end",
-      {core::text_field("client", record.client), core::text_field("user", "-"),
+      {core::text_field("client", record.client), core::text_field("user", record.user),
        core::text_field("target", record.target), core::text_field("reply", record.reply),
        core::number_field("up", record.up, "bytes_up"),
        core::number_field("down", record.down, "bytes_down"),
@@ -56,11 +56,12 @@ void log_record(const SessionRecord& record) {
        core::text_field("reason", record.reason)});
 }
 
-awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer,
+awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer, Authenticator& auth,
+                                      const asio::ip::address& peer,
                                       std::chrono::milliseconds limit) {
   asio::steady_timer timer(co_await asio::this_coro::executor, limit);
-  auto first = co_await (run_handshake(client, buffer) || timer.async_wait(kNoThrow));
-  if (first.index() == 1) co_return Handshake{core::Errc::HandshakeTimeout, {}, false};
+  auto first = co_await (run_handshake(client, buffer, auth, peer) || timer.async_wait(kNoThrow));
+  if (first.index() == 1) co_return Handshake{core::Errc::HandshakeTimeout, {}, false, {}};
   co_return std::get<0>(std::move(first));
 }
 
@@ -78,12 +79,32 @@ awaitable<error_code> forward_pipelined(InputBuffer& buffer, tcp::socket& upstre
 awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& record,
                     LiveSessions::Handle live) {
   const auto& server = services.config.server;
+  error_code ignored;
+  auto peer = client.remote_endpoint(ignored).address();
+  if (services.auth.client_tier()) {
+    // Before any SOCKS byte: a refused client is closed without a single byte sent.
+    auto verdict = co_await services.auth.check_client(peer);
+    if (!verdict.ok) {
+      record.reason = error_code(core::Errc::ClientRefused).message();
+      co_return;
+    }
+  }
   InputBuffer buffer;
-  auto shake = co_await handshake_within(client, buffer, server.handshake_timeout);
+  auto shake =
+      co_await handshake_within(client, buffer, services.auth, peer, server.handshake_timeout);
+  if (shake.identity.ok) record.user = shake.identity.user;
   if (shake.error) {
     record.reason = shake.error.message();
-    if (shake.replied && shake.error.category() == core::error_category()) {
+    if (shake.error == core::Errc::AuthenticationFailed) {
+      record.reply = "auth_failed";  // RFC 1929 status 01 01, not a SOCKS reply
+    } else if (shake.error == core::Errc::NoAcceptableMethod ||
+               shake.error == core::Errc::NoMethods) {
+      record.reply = "no_acceptable_method";  // 05 FF
+    } else if (shake.replied && shake.error.category() == core::error_category()) {
       record.reply = reply_name(reply_for(shake.error));
+    }
+    if (shake.error == core::Errc::NotAllowed) {
+      record.target = socks5::to_string(shake.request.target);
     }
     co_return;
   }
@@ -101,7 +122,6 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   }
   auto upstream = std::move(dialed.socket);
   live->upstream = &upstream;
-  error_code ignored;
   upstream.set_option(tcp::no_delay(true), ignored);
   auto local = upstream.local_endpoint(ignored);
   if (auto ec = co_await send_reply(client, socks5::Reply::Succeeded, to_target(local))) {
@@ -113,9 +133,10 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     record.reason = ec.message();
     co_return;
   }
-  auto traffic = co_await relay::relay(
-      client, upstream, &services.pipes,
-      relay::RelayOptions{.splice = server.splice, .idle_timeout = server.idle_timeout});
+  buffer.release();
+  auto traffic =
+      co_await relay::relay(client, upstream, &services.pipes,
+                            relay::RelayOptions{.splice = server.splice, .idle = &services.idle});
   record.up += traffic.up;
   record.down += traffic.down;
   if (traffic.idle_timeout) {

@@ -8,7 +8,9 @@
 #include "config/config.hpp"
 #include "connect/resolver.hpp"
 #include "core/asio.hpp"
+#include "relay/idle_watch.hpp"
 #include "relay/pipe_pool.hpp"
+#include "session/authenticator.hpp"
 #include "session/live_sessions.hpp"
 
 namespace rustsocks::session {
@@ -19,11 +21,14 @@ struct Services {
   connect::Resolver& resolver;
   relay::PipePool& pipes;
   LiveSessions& live;
+  Authenticator& auth;
+  relay::IdleWatch& idle;
 };
 
 // What one session did; logged once when it ends.
 struct SessionRecord {
   std::string client;
+  std::string user = "-";
   std::string target = "-";
   std::string reply = "none";
   std::string reason = "closed";

@@ -88,3 +88,34 @@ std::vector<std::uint8_t> encode_reply(Reply reply, const Target& bound);
 std::vector<std::uint8_t> encode_failure(Reply reply);
 
 }  // namespace rustsocks::socks5
+
+// ---------------------------------------------------------------------------------------------
+// RFC 1929 username/password sub-negotiation (method 0x02), read right after the method
+// selection. Pure parser and encoder like the rest of this file; checking the credentials is
+// auth/'s job.
+namespace rustsocks::socks5 {
+
+inline constexpr std::uint8_t kUserPassVersion = 1;
+
+// RFC 1929 §2:  +----+------+----------+------+----------+
+//               |VER | ULEN |  UNAME   | PLEN |  PASSWD  |
+//               +----+------+----------+------+----------+
+//               | 1  |  1   | 1 to 255 |  1   | 1 to 255 |
+// Errors: VER != 1 -> BadSubnegotiationVersion (checked on the first byte); ULEN or PLEN of 0
+// -> EmptyCredential. Names and passwords are raw bytes (no UTF-8 requirement), may hold NUL.
+struct UserPassRequest {
+  std::string username;
+  std::string password;  // never printed: to_string() leaves it out
+};
+Parse<UserPassRequest> parse_userpass(std::span<const std::uint8_t> in);
+inline constexpr std::size_t kMaxUserPassSize = 3 + 255 + 255;
+
+// RFC 1929 §2 status reply: VER STATUS, 01 00 on success, 01 01 on failure (the server then
+// closes the connection).
+std::array<std::uint8_t, 2> encode_userpass_status(bool ok);
+
+// Printable form for logs: `user=<escaped username>`. The password is never included, not even
+// its length.
+std::string to_string(const UserPassRequest& request);
+
+}  // namespace rustsocks::socks5

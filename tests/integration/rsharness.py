@@ -104,21 +104,31 @@ DEFAULT_CONFIG = {
         "idle_timeout_secs": 60,
         "shutdown_grace_secs": 5,
         "splice": True,
+        # Started as root (CI), rustsocks drops to this account; "nobody" exists everywhere.
+        "user": "nobody",
     },
     "logging": {"level": "info", "format": "pretty", "file": ""},
 }
 
 
 def render_config(overrides: dict | None = None) -> str:
+    """TOML text: DEFAULT_CONFIG updated with overrides. A section name may be dotted
+    ("auth.lockout" -> [auth.lockout]); a list of dicts is an array of tables
+    ("auth.users": [{...}, {...}] -> one [[auth.users]] per entry)."""
     cfg = {sec: dict(vals) for sec, vals in DEFAULT_CONFIG.items()}
     for sec, vals in (overrides or {}).items():
-        cfg.setdefault(sec, {}).update(vals)
+        if isinstance(vals, list):
+            cfg[sec] = [dict(v) for v in vals]
+        else:
+            cfg.setdefault(sec, {}).update(vals)
     out = []
     for sec, vals in cfg.items():
-        out.append(f"[{sec}]")
-        for k, v in vals.items():
-            out.append(f"{k} = {toml_value(v)}")
-        out.append("")
+        for header, table in ([(f"[[{sec}]]", v) for v in vals] if isinstance(vals, list)
+                              else [(f"[{sec}]", vals)]):
+            out.append(header)
+            for k, v in table.items():
+                out.append(f"{k} = {toml_value(v)}")
+            out.append("")
     return "\n".join(out)
 
 
@@ -331,7 +341,7 @@ FIELD_RE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 
 def parse_session_end(line: str) -> dict | None:
     """Normalize a 'session end' log line (pretty or json) to
-    {client, target, reply, up, down, duration_ms, raw}. None if the line is not one."""
+    {client, target, reply, user, up, down, duration_ms, raw}. None if the line is not one."""
     stripped = line.strip()
     if stripped.startswith("{"):
         try:
@@ -346,7 +356,7 @@ def parse_session_end(line: str) -> dict | None:
             # The contract names the keys bytes_up/bytes_down; test_logging checks the names
             # on their own, so here a record using up/down still yields its values.
             return {"client": found.get("client"), "target": found.get("target"),
-                    "reply": found.get("reply"),
+                    "reply": found.get("reply"), "user": found.get("user"),
                     "up": geti("bytes_up" if "bytes_up" in found else "up"),
                     "down": geti("bytes_down" if "bytes_down" in found else "down"),
                     "duration_ms": geti("duration_ms"), "raw": line, "json": True}
@@ -364,7 +374,8 @@ def parse_session_end(line: str) -> dict | None:
         v = fields.get(k)
         return int(v) if v is not None and v.isdigit() else v
     return {"client": fields.get("client"), "target": fields.get("target"),
-            "reply": fields.get("reply"), "up": num("up"), "down": num("down"),
+            "reply": fields.get("reply"), "user": fields.get("user"),
+            "up": num("up"), "down": num("down"),
             "duration_ms": num("duration_ms"), "raw": line, "json": False}
 
 
@@ -396,7 +407,8 @@ class Proxy:
 
     def __init__(self, config: dict | None = None, *, config_file: str | None = None,
                  netns: "NetNs | None" = None, extra_args=(), wait_listening: bool = True,
-                 start_timeout: float = 20.0):
+                 start_timeout: float = 20.0, env: dict | None = None):
+        """env: extra environment variables for the server (on top of clean_env())."""
         self.dir = tempfile.mkdtemp(prefix="rsit-")
         if config_file is None:
             self.config_path = os.path.join(self.dir, "rustsocks.toml")
@@ -411,8 +423,10 @@ class Proxy:
         if netns is not None:
             argv = ["ip", "netns", "exec", netns.name, *argv]
         self.argv = argv
+        proc_env = clean_env()
+        proc_env.update(env or {})
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=clean_env())
+                                     stderr=subprocess.PIPE, env=proc_env)
         self._readers = [threading.Thread(target=self._reader, args=(stream, tag), daemon=True)
                          for stream, tag in ((self.proc.stdout, "out"),
                                              (self.proc.stderr, "err"))]
@@ -498,6 +512,27 @@ class Proxy:
                 if dl.expired():
                     raise AssertionError(f"only {len(ends)} of {count} 'session end' lines within "
                                          f"{timeout}s;{self.tail()}")
+                self.cond.wait(min(dl.remaining(), 0.5))
+
+    def auth_events(self) -> list[dict]:
+        return [d for d in (parse_auth(l) for l in self.snapshot()) if d is not None]
+
+    def wait_auth(self, timeout: float = 10.0, count: int = 1, **match) -> list[dict]:
+        """Wait until `count` auth lines whose fields equal every match item were logged; returns
+        all such lines (tier="socks", client="127.0.0.1", result="failure", ...)."""
+        dl = Deadline(timeout)
+        with self.cond:
+            while True:
+                found = [d for d in (parse_auth(l) for l in self.lines) if d is not None
+                         and all(d.get(k) == v for k, v in match.items())]
+                if len(found) >= count:
+                    return found
+                if dl.expired():
+                    raise AssertionError(f"only {len(found)} of {count} auth lines matching {match} "
+                                         f"within {timeout}s;{self.tail()}")
+                if self.proc.poll() is not None and not any(t.is_alive() for t in self._readers):
+                    raise AssertionError(f"rustsocks exited (rc={self.proc.returncode});"
+                                         f"{self.tail()}")
                 self.cond.wait(min(dl.remaining(), 0.5))
 
     def assert_alive(self) -> None:
@@ -808,6 +843,274 @@ class NetNs:
 
 
 # ---------------------------------------------------------------------------------------------
+# Authentication: auth log lines, RFC 1929 client, pam_wrapper sandbox
+# ---------------------------------------------------------------------------------------------
+
+AUTH_RE = re.compile(r"\bauth (tier=.*)$")
+
+
+def _find_event_json(obj, name: str):
+    if isinstance(obj, dict):
+        if obj.get("event") == name:
+            return obj
+        for v in obj.values():
+            r = _find_event_json(v, name)
+            if r is not None:
+                return r
+    elif isinstance(obj, list):
+        for v in obj:
+            r = _find_event_json(v, name)
+            if r is not None:
+                return r
+    return None
+
+
+def parse_auth(line: str) -> dict | None:
+    """Normalize an 'auth' log line (pretty `auth tier=.. method=..` or JSON {"event":"auth"})
+    to {tier, method, service, client, user, result, duration_ms, raw, json}. None otherwise."""
+    stripped = line.strip()
+    if stripped.startswith("{"):
+        try:
+            obj = json.loads(stripped)
+        except ValueError:
+            return None
+        found = _find_event_json(obj, "auth")
+        if found is None:
+            return None
+        d = {k: found.get(k) for k in ("tier", "method", "service", "client", "user", "result",
+                                       "duration_ms")}
+        d.update(raw=line, json=True)
+        return d
+    m = AUTH_RE.search(line)
+    if not m:
+        return None
+    fields = {}
+    for k, v in FIELD_RE.findall(m.group(1)):
+        fields[k] = json.loads(v) if v.startswith('"') else v
+    d = {k: fields.get(k) for k in ("tier", "method", "service", "client", "user", "result")}
+    dm = fields.get("duration_ms")
+    d["duration_ms"] = int(dm) if dm is not None and dm.isdigit() else dm
+    d.update(raw=line, json=False)
+    return d
+
+
+def tcp_connect_from(host: str, port: int, source: str, timeout: float = 10.0) -> socket.socket:
+    """Like tcp_connect, with the local address bound to `source` (e.g. 127.0.0.2: the whole
+    127.0.0.0/8 is loopback on Linux, so a test can play a second client address)."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    try:
+        s.bind((source, 0))
+        s.settimeout(timeout)
+        s.connect((host, port))
+    except BaseException:
+        s.close()
+        raise
+    s.settimeout(None)
+    return s
+
+
+def _b(v) -> bytes:
+    return v.encode() if isinstance(v, str) else bytes(v)
+
+
+def userpass_request(user, password) -> bytes:
+    """RFC 1929 sub-negotiation: VER=1 ULEN UNAME PLEN PASSWD (lengths unchecked on purpose)."""
+    u, p = _b(user), _b(password)
+    return bytes([1, len(u)]) + u + bytes([len(p)]) + p
+
+
+def negotiate(sock: socket.socket, methods: bytes, timeout: float = 10.0) -> bytes:
+    """Send a greeting offering `methods`; return the 2-byte method selection."""
+    sock.sendall(bytes([5, len(methods)]) + methods)
+    return recv_exact(sock, 2, timeout)
+
+
+def userpass_auth(sock: socket.socket, user, password, timeout: float = 10.0) -> bytes:
+    """Greeting offering only 0x02, then RFC 1929. Returns the 2-byte status (01 00 = success).
+    Raises AssertionError if the server does not select 0x02."""
+    sel = negotiate(sock, b"\x02", timeout)
+    if sel != b"\x05\x02":
+        raise AssertionError(f"method selection {sel.hex()}, expected 0502 (username/password)")
+    sock.sendall(userpass_request(user, password))
+    return recv_exact(sock, 2, timeout)
+
+
+def userpass_login(proxy: tuple, user, password, source: str | None = None,
+                   timeout: float = 10.0):
+    """Connect (optionally from `source`), negotiate 0x02, authenticate.
+    Returns (sock, status, seconds from sending the credentials to the status)."""
+    s = (tcp_connect_from(proxy[0], proxy[1], source, timeout) if source
+         else tcp_connect(proxy[0], proxy[1], timeout))
+    try:
+        sel = negotiate(s, b"\x02", timeout)
+        if sel != b"\x05\x02":
+            raise AssertionError(f"method selection {sel.hex()}, expected 0502")
+        t0 = time.monotonic()
+        s.sendall(userpass_request(user, password))
+        status = recv_exact(s, 2, timeout)
+        return s, status, time.monotonic() - t0
+    except BaseException:
+        s.close()
+        raise
+
+
+def run_binary_input(args, input_text: str, timeout: float = 30.0) -> subprocess.CompletedProcess:
+    """run_binary with `input_text` on stdin (a pipe, not a tty)."""
+    return subprocess.run([binary(), *args], input=input_text, capture_output=True, text=True,
+                          timeout=timeout, env=clean_env())
+
+
+def hash_password(password: str) -> str:
+    """`rustsocks hash-password` with the password on stdin; returns the printed hash."""
+    r = run_binary_input(["hash-password"], password + "\n")
+    if r.returncode != 0:
+        raise AssertionError(f"hash-password failed rc={r.returncode}: {r.stderr.strip()}")
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    if len(lines) != 1:
+        raise AssertionError(f"hash-password printed {len(lines)} lines, expected 1: {r.stdout!r}")
+    return lines[0].strip()
+
+
+def multiarch_libdir() -> str:
+    import sysconfig
+    return "/usr/lib/" + (sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu")
+
+
+PAM_WRAPPER_LIB = os.path.join(multiarch_libdir(), "libpam_wrapper.so")
+NSS_WRAPPER_LIB = os.path.join(multiarch_libdir(), "libnss_wrapper.so")
+PAM_WRAPPER_MODULES = os.path.join(multiarch_libdir(), "pam_wrapper")
+PAM_MATRIX = os.path.join(PAM_WRAPPER_MODULES, "pam_matrix.so")
+PAM_DENY_ALL = ("auth required pam_deny.so\naccount required pam_deny.so\n"
+                "password required pam_deny.so\nsession required pam_deny.so\n")
+
+
+def pam_wrapper_unavailable_reason() -> str | None:
+    """None when pam_wrapper + pam_matrix + nss_wrapper are installed, else why not."""
+    for path, pkg in ((PAM_WRAPPER_LIB, "libpam-wrapper"), (PAM_MATRIX, "libpam-wrapper"),
+                      (NSS_WRAPPER_LIB, "libnss-wrapper")):
+        if not os.path.exists(path):
+            return f"{path} not found (install {pkg}: tools/install-deps.sh {pkg})"
+    for mod in ("pam_access.so", "pam_deny.so", "pam_permit.so"):
+        if not any(os.path.exists(os.path.join(d, mod)) for d in
+                   (os.path.join("/lib", os.path.basename(multiarch_libdir()), "security"),
+                    os.path.join(multiarch_libdir(), "security"))):
+            return f"PAM module {mod} not found (install libpam-modules)"
+    return None
+
+
+def remove_stale_pam_wrapper_copies() -> None:
+    """pam_wrapper copies the service dir to /tmp/pam.X per process that uses PAM; the copy of a
+    process that ends with _exit (the PAM monitor's workers) stays behind. Remove the ones whose
+    pid file names a dead process, as pam_wrapper itself does when it next needs that letter."""
+    try:
+        names = os.listdir("/tmp")
+    except OSError:
+        return
+    for name in names:
+        if len(name) != 5 or not name.startswith("pam."):
+            continue
+        d = os.path.join("/tmp", name)
+        try:
+            with open(os.path.join(d, "pid"), encoding="ascii") as f:
+                pid = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if pid <= 0:
+            continue
+        try:
+            os.kill(pid, 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        subprocess.run(["rm", "-rf", "--one-file-system", d], capture_output=True)
+
+
+class PamSandbox:
+    """A pam_wrapper + nss_wrapper sandbox (pam.md §1, §4.1, §7) in a private temp dir: service
+    files under <dir>/pam.d (with `other` = pam_deny), a pam_matrix passdb, a pam_access rules
+    file, and fake passwd/group files that know root, nobody/nogroup (the server drops to
+    server.user = "nobody" when started as root) and rhostusr. No system file is read for PAM
+    configuration or written. env() is the environment for the server process."""
+
+    BASE_USERS = [("root", 0, 0), ("nobody", 65534, 65534), ("rhostusr", 40001, 40001)]
+    BASE_GROUPS = [("root", 0), ("nogroup", 65534), ("rhostusr", 40001)]
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="rsit-pam-")
+        # The server's main process runs as server.user after the drop and still reads the fake
+        # passwd/group files through nss_wrapper (group lookup after a login).
+        os.chmod(self.dir, 0o755)
+        self.pam_dir = os.path.join(self.dir, "pam.d")
+        os.mkdir(self.pam_dir)
+        self.passdb_path = os.path.join(self.dir, "passdb")
+        self.access_path = os.path.join(self.dir, "access.conf")
+        self.passwd_path = os.path.join(self.dir, "passwd")
+        self.group_path = os.path.join(self.dir, "group")
+        self.passdb: list[tuple[str, str, str]] = []
+        self.users = list(self.BASE_USERS)
+        self.groups = list(self.BASE_GROUPS)
+        self.write_service("other", PAM_DENY_ALL)
+        self.set_access_rules(["+ : rhostusr : 127.0.0.1 ::1", "- : ALL : ALL"])
+        self._write_nss()
+        self._write_passdb()
+
+    # ---- files ----
+    def write(self, name: str, text: str, mode: int = 0o644) -> str:
+        path = os.path.join(self.dir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def write_service(self, name: str, text: str) -> None:
+        with open(os.path.join(self.pam_dir, name), "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def matrix_line(self, kind: str, control: str = "required") -> str:
+        return f"{kind} {control} {PAM_MATRIX} passdb={self.passdb_path}\n"
+
+    def access_line(self, kind: str, control: str = "required") -> str:
+        return f"{kind} {control} pam_access.so accessfile={self.access_path}\n"
+
+    def add_matrix_user(self, user: str, password: str, service: str) -> None:
+        """pam_matrix entry user:password:service (the service is checked in the account phase)."""
+        self.passdb.append((user, password, service))
+        self._write_passdb()
+
+    def add_nss_user(self, user: str, uid: int) -> None:
+        self.users.append((user, uid, uid))
+        self.groups.append((user, uid))
+        self._write_nss()
+
+    def set_access_rules(self, lines: list[str]) -> None:
+        self.write("access.conf", "\n".join(lines) + "\n")
+
+    def _write_passdb(self):
+        self.write("passdb", "".join(f"{u}:{p}:{s}\n" for u, p, s in self.passdb))
+
+    def _write_nss(self):
+        self.write("passwd", "".join(f"{n}:x:{uid}:{gid}:{n}:/nonexistent:/usr/sbin/nologin\n"
+                                     for n, uid, gid in self.users))
+        self.write("group", "".join(f"{n}:x:{gid}:\n" for n, gid in self.groups))
+
+    def env(self) -> dict:
+        return {
+            "LD_PRELOAD": f"{PAM_WRAPPER_LIB} {NSS_WRAPPER_LIB}",
+            "PAM_WRAPPER": "1",
+            "PAM_WRAPPER_SERVICE_DIR": self.pam_dir,
+            "NSS_WRAPPER_PASSWD": self.passwd_path,
+            "NSS_WRAPPER_GROUP": self.group_path,
+        }
+
+    def cleanup(self) -> None:
+        subprocess.run(["rm", "-rf", "--one-file-system", self.dir], capture_output=True)
+        remove_stale_pam_wrapper_copies()
+
+
+# ---------------------------------------------------------------------------------------------
 # unittest glue
 # ---------------------------------------------------------------------------------------------
 
@@ -817,8 +1120,11 @@ class ProxyTestCase(unittest.TestCase):
 
     SPLICE = True
 
-    def start_proxy(self, server: dict | None = None, logging: dict | None = None, **kw) -> Proxy:
+    def start_proxy(self, server: dict | None = None, logging: dict | None = None, *,
+                    sections: dict | None = None, **kw) -> Proxy:
+        """sections: further config sections ({"auth": {...}, "auth.users": [{...}]})."""
         cfg = {"server": {"splice": self.SPLICE, **(server or {})}, "logging": dict(logging or {})}
+        cfg.update(sections or {})
         p = Proxy(cfg, **kw)
         self.addCleanup(p.stop)
         return p
@@ -831,6 +1137,15 @@ class ProxyTestCase(unittest.TestCase):
     def track(self, sock: socket.socket) -> socket.socket:
         self.addCleanup(sock.close)
         return sock
+
+    def make_pam_sandbox(self) -> PamSandbox:
+        """A PamSandbox removed at cleanup; skips the test when pam_wrapper is not installed."""
+        reason = pam_wrapper_unavailable_reason()
+        if reason:
+            self.skipTest(reason)
+        sb = PamSandbox()
+        self.addCleanup(sb.cleanup)
+        return sb
 
     def make_netns(self) -> NetNs:
         reason = netns_unavailable_reason()

@@ -124,12 +124,29 @@ class CliTest(unittest.TestCase):
         path = os.path.join(self.tmp.name, "generated.toml")
         r = self.run_bin("--generate-config", path)
         self.assertEqual(r.returncode, 0, self.out(r))
+        if os.geteuid() == 0:
+            # As root the server drops to server.user ("socks" by default), which this machine
+            # may lack; "nobody" always exists.
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            self.assertIn('user = "socks"', text)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text.replace('user = "socks"', 'user = "nobody"', 1))
         proxy = _start_with_file(path, ["--bind", "127.0.0.1", "--port", "0"])
         self.addCleanup(proxy.stop)
         self.assertEqual(proxy.host, "127.0.0.1")
         s = h.tcp_connect(*proxy.addr)
         self.addCleanup(s.close)
         h.greet(s)
+
+    def test_missing_run_user_is_a_startup_error_that_says_how_to_create_it(self):
+        if os.geteuid() != 0:
+            self.skipTest("the run-as account is only used when started as root")
+        name = "rsnouser%d" % os.getpid()
+        path = self.write("nouser.toml", h.render_config({"server": {"user": name}}))
+        r = self.run_bin("--config", path)
+        self.assertEqual(r.returncode, 1, self.out(r))
+        self.assertIn(f"useradd -r -s /usr/sbin/nologin {name}", self.out(r))
 
     def test_bind_override_ipv6(self):
         path = self.write("v4.toml", h.render_config())

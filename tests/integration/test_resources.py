@@ -13,6 +13,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rsharness as h  # noqa: E402
 
 
+def set_soft_nofile(pid: int, soft: int, hard: int) -> None:
+    """prlimit on the server. Started as root it runs as server.user, and changing another
+    user's limits needs CAP_SYS_RESOURCE, which containers often lack: act as that user then."""
+    cmd = ["prlimit", f"--pid={pid}", f"--nofile={soft}:{hard}"]
+    uid = os.stat(f"/proc/{pid}").st_uid
+    if uid != os.getuid():
+        cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *cmd]
+    subprocess.run(cmd, check=True)
+
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -41,7 +51,7 @@ class OpenFiles(h.ProxyTestCase):
         limit = open_now + 8
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         # Only the soft limit moves: raising a hard limit back needs CAP_SYS_RESOURCE.
-        subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={limit}:{hard}"], check=True)
+        set_soft_nofile(pid, limit, hard)
         # Idle connections that never finish the handshake each hold one server fd.
         held = [self.track(h.tcp_connect(*proxy.addr)) for _ in range(16)]
         proxy.wait_for(r"accept failed: .*(Too many open files).*backing off", timeout=10)
@@ -54,7 +64,7 @@ class OpenFiles(h.ProxyTestCase):
         self.assertLess(used, 0.3, f"server used {used:.2f}s CPU in 1s while out of fds")
         for s in held:
             s.close()
-        subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={hard}:{hard}"], check=True)
+        set_soft_nofile(pid, hard, hard)
         tunnel = self.track(h.open_tunnel(proxy.addr, *echo.addr))
         h.echo_roundtrip(tunnel, b"after recovery")
         proxy.assert_alive()

@@ -1,0 +1,243 @@
+#include "session/authenticator.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include "core/log.hpp"
+#include "metrics/registry.hpp"
+
+namespace rustsocks::session {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Names of the methods as configured and as they appear in logs and metric labels.
+const char* method_name(config::SocksMethod method) {
+  switch (method) {
+    case config::SocksMethod::None:
+      return "none";
+    case config::SocksMethod::UserPass:
+      return "userpass";
+    case config::SocksMethod::PamAddress:
+      return "pam.address";
+    case config::SocksMethod::PamUsername:
+      return "pam.username";
+  }
+  return "unknown";
+}
+
+metrics::Counter& auth_counter(const char* tier, const char* method, const char* result) {
+  return metrics::registry().counter("rustsocks_auth_total",
+                                     "Authentication attempts by tier, method and result",
+                                     {{"tier", tier}, {"method", method}, {"result", result}});
+}
+
+metrics::Counter& pam_counter(const char* method, const std::string& service, const char* result) {
+  return metrics::registry().counter(
+      "rustsocks_pam_auth_total", "PAM transactions by method, service and result",
+      {{"method", method}, {"service", service}, {"result", result}});
+}
+
+metrics::Histogram& pam_duration(const char* method, const std::string& service) {
+  return metrics::registry().histogram(
+      "rustsocks_pam_auth_duration_seconds", "Duration of PAM transactions (monitor round trip)",
+      metrics::duration_buckets(), {{"method", method}, {"service", service}});
+}
+
+const char* pam_result(auth::PamVerdict verdict) {
+  switch (verdict) {
+    case auth::PamVerdict::Success:
+      return "success";
+    case auth::PamVerdict::Denied:
+      return "failure";
+    case auth::PamVerdict::Unavailable:
+      return "unavailable";
+  }
+  return "unavailable";
+}
+
+// NSS groups of `user` (files, LDAP/AD through SSSD): blocking, so it runs on the pool.
+std::vector<std::string> lookup_groups(const std::string& user) {
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      found == nullptr) {
+    return {};
+  }
+  int count = 64;
+  std::vector<gid_t> gids(static_cast<std::size_t>(count));
+  if (::getgrouplist(user.c_str(), found->pw_gid, gids.data(), &count) < 0) {
+    gids.resize(static_cast<std::size_t>(count));
+    if (::getgrouplist(user.c_str(), found->pw_gid, gids.data(), &count) < 0) return {};
+  }
+  gids.resize(static_cast<std::size_t>(count));
+  std::vector<std::string> names;
+  for (auto gid : gids) {
+    group grp{};
+    group* hit = nullptr;
+    std::vector<char> group_buffer(16384);
+    if (::getgrgid_r(gid, &grp, group_buffer.data(), group_buffer.size(), &hit) == 0 &&
+        hit != nullptr) {
+      names.emplace_back(hit->gr_name);
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+// What is known about one attempt while it runs; finish() logs and counts it.
+struct Authenticator::Attempt {
+  const char* tier;
+  const char* method;
+  std::string service;  // "-" when no PAM
+  std::string client;
+  Clock::time_point start = Clock::now();
+};
+
+socks5::Method Authenticator::socks_method() const {
+  switch (shared_.config.socks_method) {
+    case config::SocksMethod::UserPass:
+    case config::SocksMethod::PamUsername:
+      return socks5::Method::UserPass;
+    case config::SocksMethod::None:
+    case config::SocksMethod::PamAddress:
+      return socks5::Method::NoAuth;
+  }
+  return socks5::Method::NoAcceptable;
+}
+
+awaitable<auth::PamOutcome> Authenticator::pam_call(auth::PamRequest request) {
+  if (pam_ == nullptr || !pam_->alive()) {
+    auth::PamOutcome gone;
+    gone.message = "PAM monitor is not running";
+    co_return gone;  // fail closed
+  }
+  co_return co_await pam_->authenticate(std::move(request));
+}
+
+awaitable<bool> Authenticator::verify_static(std::string user, std::string password) {
+  if (shared_.users == nullptr) co_return false;
+  const auto* users = shared_.users;
+  auto job = [users, user = std::move(user), password = std::move(password)] {
+    return users->verify(user, password);
+  };
+  auto verified = co_await shared_.blocking.run(std::move(job), shared_.config.pam.timeout);
+  co_return verified.value_or(false);
+}
+
+awaitable<Verdict> Authenticator::finish(Attempt& attempt, bool ok, std::string user) {
+  auto now = Clock::now();
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - attempt.start);
+  auth_counter(attempt.tier, attempt.method, ok ? "success" : "failure").inc();
+  core::log_event(
+      ok ? spdlog::level::info : spdlog::level::warn, "auth",
+      {core::text_field("tier", attempt.tier), core::text_field("method", attempt.method),
+       core::text_field("service", attempt.service), core::text_field("client", attempt.client),
+       core::text_field("user", user), core::text_field("result", ok ? "success" : "failure"),
+       core::number_field("duration_ms", static_cast<std::uint64_t>(elapsed.count()))});
+  Verdict verdict;
+  if (ok) {
+    shared_.lockout.record_success(attempt.client, now);
+    verdict.ok = true;
+    if (!user.empty() && user != kAnonymousUser) {
+      auto name = user;
+      auto job = [name] { return lookup_groups(name); };
+      auto groups = co_await shared_.blocking.run(std::move(job), shared_.config.pam.timeout);
+      verdict.groups = groups.value_or(std::vector<std::string>{});
+      verdict.user = std::move(user);
+    }
+    co_return verdict;
+  }
+  if (shared_.lockout.record_failure(attempt.client, now)) {
+    metrics::registry()
+        .counter("rustsocks_auth_lockouts_total", "Client IPs locked out after repeated failures")
+        .inc();
+    spdlog::warn("auth: {} locked out after {} failures within {} s (for {} s)", attempt.client,
+                 shared_.config.lockout.max_failures, shared_.config.lockout.window.count(),
+                 shared_.config.lockout.duration.count());
+  }
+  // The same delay after every failure, whatever failed, on a timer: no thread sleeps.
+  asio::steady_timer delay(co_await asio::this_coro::executor, shared_.config.failure_delay);
+  co_await delay.async_wait(kNoThrow);
+  co_return verdict;
+}
+
+namespace {
+
+auth::PamRequest pam_request(const config::Auth& config, std::string service, std::string user,
+                             std::string password, std::string rhost, bool check_password) {
+  auth::PamRequest request;
+  request.service = std::move(service);
+  request.user = std::move(user);
+  request.password = std::move(password);
+  request.rhost = std::move(rhost);
+  request.ruser = config.pam.default_ruser;
+  request.check_password = check_password;
+  return request;
+}
+
+void count_pam(const char* method, const std::string& service, const auth::PamOutcome& outcome) {
+  pam_counter(method, service, pam_result(outcome.verdict)).inc();
+  pam_duration(method, service).observe(std::chrono::duration<double>(outcome.duration).count());
+  if (outcome.verdict == auth::PamVerdict::Unavailable) {
+    spdlog::error("auth: PAM service {} gave no verdict ({}); refusing (fail closed)", service,
+                  core::printable(outcome.message));
+  }
+}
+
+}  // namespace
+
+awaitable<Verdict> Authenticator::check_client(const asio::ip::address& peer) {
+  const auto& config = shared_.config;
+  Attempt attempt{"client", "pam.address", config.client_pam_service, auth::normalise_rhost(peer)};
+  if (shared_.lockout.locked(attempt.client, Clock::now())) {
+    co_return co_await finish(attempt, false, config.pam.default_user);
+  }
+  auto outcome = co_await pam_call(pam_request(config, config.client_pam_service,
+                                               config.pam.default_user, {}, attempt.client, false));
+  count_pam("pam.address", config.client_pam_service, outcome);
+  co_return co_await finish(attempt, outcome.verdict == auth::PamVerdict::Success, kAnonymousUser);
+}
+
+awaitable<Verdict> Authenticator::check_address(const asio::ip::address& peer) {
+  const auto& config = shared_.config;
+  Attempt attempt{"socks", "pam.address", config.socks_pam_service, auth::normalise_rhost(peer)};
+  if (shared_.lockout.locked(attempt.client, Clock::now())) {
+    co_return co_await finish(attempt, false, config.pam.default_user);
+  }
+  auto outcome = co_await pam_call(pam_request(config, config.socks_pam_service,
+                                               config.pam.default_user, {}, attempt.client, false));
+  count_pam("pam.address", config.socks_pam_service, outcome);
+  co_return co_await finish(attempt, outcome.verdict == auth::PamVerdict::Success, kAnonymousUser);
+}
+
+awaitable<Verdict> Authenticator::check_credentials(std::string user, std::string password,
+                                                    const asio::ip::address& peer) {
+  const auto& config = shared_.config;
+  bool pam = config.socks_method == config::SocksMethod::PamUsername;
+  const char* method = method_name(config.socks_method);
+  Attempt attempt{"socks", method, pam ? config.socks_pam_service : std::string("-"),
+                  auth::normalise_rhost(peer)};
+  if (shared_.lockout.locked(attempt.client, Clock::now())) {
+    co_return co_await finish(attempt, false, user);
+  }
+  auto* cache = pam ? shared_.pam_cache : shared_.userpass_cache;
+  if (cache != nullptr && cache->contains(method, user, password)) {
+    co_return co_await finish(attempt, true, user);
+  }
+  bool ok = false;
+  if (pam) {
+    auto outcome = co_await pam_call(
+        pam_request(config, config.socks_pam_service, user, password, attempt.client, true));
+    count_pam(method, config.socks_pam_service, outcome);
+    ok = outcome.verdict == auth::PamVerdict::Success;
+  } else {
+    ok = co_await verify_static(user, password);
+  }
+  if (ok && cache != nullptr) cache->insert(method, user, password);  // successes only
+  co_return co_await finish(attempt, ok, user);
+}
+
+}  // namespace rustsocks::session
