@@ -132,6 +132,8 @@ bind_address = "127.0.0.1"
 bind_port = $PORT
 workers = 2
 max_connections = 20000
+# started as root (the benchmark needs it): drop to nobody, as Dante does (user.unprivileged)
+user = "nobody"
 
 [logging]
 level = "warn"

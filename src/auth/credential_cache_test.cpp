@@ -18,7 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = CredentialCache::Clock;
 
-const Clock::time_point kStart = Clock::time_point() + 1000h;
+constexpr Clock::time_point kStart = Clock::time_point() + 1000h;
 
 TEST(CredentialCache, RemembersASuccessForTheTtl) {
   CredentialCache cache({.ttl = 60s});
@@ -116,9 +116,11 @@ TEST(CredentialCache, KeysHoldNoPasswordBytes) {
   const auto key = cache.key_of("static", "alice", password);
   const std::string stored(key.begin(), key.end());
   EXPECT_NE(stored, password);
+  bool any_window = false;  // any 4 bytes of the password, anywhere in the key
   for (std::size_t i = 0; i + 4 <= password.size(); ++i) {
-    EXPECT_EQ(stored.find(password.substr(i, 4)), std::string::npos) << "at " << i;
+    any_window = any_window || stored.find(password.substr(i, 4)) != std::string::npos;
   }
+  EXPECT_FALSE(any_window);
   // Any change of the password changes the key completely (it is a MAC, not an encoding).
   const auto other = cache.key_of("static", "alice", "correct horse battery staple, 33");
   auto same = std::inner_product(key.begin(), key.end(), other.begin(), 0, std::plus<>(),
@@ -130,6 +132,7 @@ TEST(CredentialCache, SharedByManyThreads) {
   CredentialCache cache({.ttl = 60s, .max_entries = 64});
   std::atomic<int> hits = 0;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&cache, &hits, t] {
       for (int i = 0; i < 200; ++i) {
@@ -139,8 +142,9 @@ TEST(CredentialCache, SharedByManyThreads) {
       }
     });
   }
-  for (auto& thread : threads)
+  for (auto& thread : threads) {
     thread.join();
+  }
   EXPECT_LE(cache.size(), 64U);
   EXPECT_GT(hits.load(), 0);
 }

@@ -16,6 +16,7 @@
 namespace rustsocks::auth {
 namespace {
 
+using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 using SeqPacket = asio::generic::seq_packet_protocol;
 constexpr auto kTimeoutLogInterval = std::chrono::seconds(10);
@@ -204,13 +205,19 @@ awaitable<PamOutcome> PamChannel::authenticate(PamRequest request) {
   Waiter waiter(state->executor);
   waiter.timer.expires_after(state->timeout);
   Registration registration(state->waiters, request.id, waiter);
-  auto [send_error, sent] = co_await state->socket.async_send(asio::buffer(frame), 0, kNoThrow);
+  // The timeout covers the send too: a monitor that stopped reading fills the socket.
+  auto first = co_await (state->socket.async_send(asio::buffer(frame), 0, kNoThrow) ||
+                         waiter.timer.async_wait(kNoThrow));
   wipe(frame);
+  const bool sent = first.index() == 0;
+  const error_code send_error = sent ? std::get<0>(std::get<0>(first)) : error_code{};
   if (send_error && send_error != asio::error::operation_aborted && !waiter.gone) {
     state->shut(true, send_error.message());
   }
   // The answer may already be here: the reader runs while the send completes.
-  if (!send_error && !waiter.reply && !waiter.gone) co_await waiter.timer.async_wait(kNoThrow);
+  if (sent && !send_error && !waiter.reply && !waiter.gone) {
+    co_await waiter.timer.async_wait(kNoThrow);
+  }
   if (waiter.reply) {
     auto outcome = outcome_for(*waiter.reply);
     outcome.duration = since(started);

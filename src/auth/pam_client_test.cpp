@@ -153,6 +153,27 @@ TEST_F(PamChannelTest, NoAnswerTimesOutAsUnavailableAndTheChannelStaysUsable) {
   EXPECT_EQ(outcome.verdict, PamVerdict::Success);
 }
 
+// A stuck monitor stops reading and the socket fills up: sends then wait, within the deadline.
+TEST_F(PamChannelTest, EveryCallEndsByItsDeadlineEvenWhenTheMonitorStopsReading) {
+  auto channel = make_channel(200ms);
+  constexpr int kCalls = 2000;  // far more than the socket buffer holds
+  int unavailable = 0;
+  int finished = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    asio::co_spawn(
+        io_,
+        [&]() -> awaitable<void> {
+          auto outcome = co_await channel.authenticate(alice());
+          unavailable += outcome.verdict == PamVerdict::Unavailable ? 1 : 0;
+          ++finished;
+        },
+        asio::detached);
+  }
+  ASSERT_TRUE(run_until([&] { return finished == kCalls; }, 5000ms));
+  EXPECT_EQ(unavailable, kCalls);
+  EXPECT_TRUE(channel.alive());
+}
+
 TEST_F(PamChannelTest, ADeadMonitorFailsPendingCallsPromptly) {
   auto channel = make_channel(10'000ms);
   std::optional<PamOutcome> outcome;

@@ -1,14 +1,18 @@
 // Specification of read_password (`rustsocks hash-password`): one line from a pipe or file; on a
 // terminal, echo off and the password asked twice.
+#include <array>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
+#include <poll.h>
 #include <pty.h>
 #include <termios.h>
 #include <unistd.h>
@@ -19,23 +23,19 @@
 namespace rustsocks::auth {
 namespace {
 
-// A FILE* over fixed bytes, closed on destruction.
+using File = std::unique_ptr<std::FILE, decltype(&::fclose)>;
+
+// A FILE* over fixed bytes.
 struct Input {
-  explicit Input(std::string_view bytes) : text(bytes) {
-    file = ::fmemopen(text.data(), text.size(), "r");
-  }
-  Input(const Input&) = delete;
-  Input& operator=(const Input&) = delete;
-  ~Input() {
-    if (file != nullptr) std::fclose(file);
-  }
+  explicit Input(std::string_view bytes)
+      : text(bytes), file(::fmemopen(text.data(), text.size(), "r"), &::fclose) {}
   std::string text;
-  std::FILE* file = nullptr;
+  File file;
 };
 
 std::optional<std::string> read_from(std::string_view bytes) {
   Input in(bytes);
-  return read_password(in.file, false);
+  return read_password(in.file.get(), false);
 }
 
 TEST(ReadPassword, HashesOneLineFromAPipe) {
@@ -70,45 +70,46 @@ struct Terminal {
     int s = -1;
     if (::openpty(&m, &s, nullptr, nullptr, nullptr) != 0) throw std::runtime_error("openpty");
     master = core::UniqueFd(m);
-    slave_file = ::fdopen(s, "r");
+    slave = File(::fdopen(s, "r"), &::fclose);
   }
-  Terminal(const Terminal&) = delete;
-  Terminal& operator=(const Terminal&) = delete;
-  ~Terminal() { std::fclose(slave_file); }
 
   bool echoes() const {
     termios mode{};
-    ::tcgetattr(::fileno(slave_file), &mode);
+    ::tcgetattr(::fileno(slave.get()), &mode);
     return (mode.c_lflag & static_cast<tcflag_t>(ECHO)) != 0;
   }
   // Types `keys` once echo is off, as a person would after the prompt.
-  std::thread type_when_quiet(std::string keys) {
+  std::thread type_when_quiet(std::string keys) const {
     return std::thread([this, keys = std::move(keys)] {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (echoes() && std::chrono::steady_clock::now() < deadline)
+      while (echoes() && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
       (void)::write(master.get(), keys.data(), keys.size());
     });
   }
   // Everything the terminal displayed so far.
   std::string screen() const {
-    ::fcntl(master.get(), F_SETFL, O_NONBLOCK);
     std::string out;
-    char buffer[256];  // NOLINT(cppcoreguidelines-avoid-c-arrays)
-    for (ssize_t n; (n = ::read(master.get(), buffer, sizeof buffer)) > 0;)
-      out.append(buffer, static_cast<std::size_t>(n));
+    std::array<char, 256> buffer{};
+    pollfd ready{.fd = master.get(), .events = POLLIN, .revents = 0};
+    while (::poll(&ready, 1, 0) == 1) {
+      auto n = ::read(master.get(), buffer.data(), buffer.size());
+      if (n <= 0) break;
+      out.append(buffer.data(), static_cast<std::size_t>(n));
+    }
     return out;
   }
 
   core::UniqueFd master;
-  std::FILE* slave_file = nullptr;
+  File slave{nullptr, &::fclose};
 };
 
 TEST(ReadPassword, AsksTwiceOnATerminalWithoutEchoAndRestoresEcho) {
   Terminal terminal;
   ASSERT_TRUE(terminal.echoes());
   auto typist = terminal.type_when_quiet("tty secret\ntty secret\n");
-  auto hash = read_password(terminal.slave_file, true);
+  auto hash = read_password(terminal.slave.get(), true);
   typist.join();
   ASSERT_TRUE(hash.has_value());
   EXPECT_TRUE(verify_password("tty secret", *hash));
@@ -119,7 +120,7 @@ TEST(ReadPassword, AsksTwiceOnATerminalWithoutEchoAndRestoresEcho) {
 TEST(ReadPassword, RefusesTwoDifferentEntriesOnATerminal) {
   Terminal terminal;
   auto typist = terminal.type_when_quiet("first try\nsecond try\n");
-  EXPECT_FALSE(read_password(terminal.slave_file, true).has_value());
+  EXPECT_FALSE(read_password(terminal.slave.get(), true).has_value());
   typist.join();
   EXPECT_TRUE(terminal.echoes());
 }

@@ -99,7 +99,6 @@ TEST(UnsupportedHashReason, RejectsOtherKindsAndGarbage) {
            sha512 + "\n",                        // a stray line ending
            std::string("$6$salt string$") + std::string(86, 'a'),
        }) {
-    EXPECT_NE(unsupported_hash_reason(hash), "") << hash;
     EXPECT_FALSE(is_supported_hash(hash)) << hash;
   }
 }

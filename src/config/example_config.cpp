@@ -96,7 +96,7 @@ duration_secs = 300
 [auth.pam]
 # PAM_USER for "pam.address" checks: 1 to 255 bytes.
 default_user = "rhostusr"
-# PAM_RUSER for "pam.address" checks: 1 to 255 bytes.
+# PAM_RUSER given with every PAM check: 1 to 255 bytes.
 default_ruser = "rhostusr"
 # Log PAM's own messages (never a password).
 verbose = false

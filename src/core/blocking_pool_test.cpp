@@ -88,8 +88,9 @@ TEST(BlockingPool, RefusesAtOnceWhenTheQueueIsFull) {
   BlockingPool pool({.threads = 1, .max_queue = 1});
   Gate gate;
   auto taken = occupy(pool, io, gate);
-  while (taken.wait_for(0ms) != std::future_status::ready)
+  while (taken.wait_for(0ms) != std::future_status::ready) {
     io.run_one_for(10ms);
+  }
   asio::co_spawn(io, pool.run([] { return 1; }, 60s), asio::detached);  // fills the queue
   io.run_for(20ms);
   auto started = std::chrono::steady_clock::now();
@@ -104,8 +105,9 @@ TEST(BlockingPool, SkipsAJobWhoseCallerGaveUpWhileItWaitedInTheQueue) {
   BlockingPool pool({.threads = 1});
   Gate gate;
   auto taken = occupy(pool, io, gate);
-  while (taken.wait_for(0ms) != std::future_status::ready)
+  while (taken.wait_for(0ms) != std::future_status::ready) {
     io.run_one_for(10ms);
+  }
   auto ran = std::make_shared<std::atomic<int>>(0);
   auto skipped = run_bounded(io, pool.run([ran] { return ++*ran; }, 50ms));
   EXPECT_FALSE(skipped.has_value());
@@ -155,8 +157,9 @@ TEST(BlockingPool, SurvivesTheCallersLoopBeingDestroyedWhileItWaits) {
                        },
                        60s),
                    asio::detached);
-    while (started.wait_for(0ms) != std::future_status::ready)
+    while (started.wait_for(0ms) != std::future_status::ready) {
       io.run_one_for(10ms);
+    }
   }  // the waiting coroutine's frame is destroyed with its loop
   gate.open();
 }
@@ -172,11 +175,13 @@ TEST(BlockingPool, ManyCallersEachGetTheirOwnResult) {
     auto answer = co_await shared.run(std::move(job), 10s);
     if (answer == i * 2) ++tally;
   };
-  for (int i = 0; i < kCallers; ++i)
+  for (int i = 0; i < kCallers; ++i) {
     asio::co_spawn(io, call(pool, correct, i), asio::detached);
+  }
   auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (correct.load() < kCallers && std::chrono::steady_clock::now() < deadline)
+  while (correct.load() < kCallers && std::chrono::steady_clock::now() < deadline) {
     io.run_one_for(10ms);
+  }
   EXPECT_EQ(correct.load(), kCallers);
 }
 

@@ -36,6 +36,35 @@ void remove_stale_pam_wrapper_copies() {
   }
 }
 
+fs::path make_temp_dir() {
+  std::string pattern = (fs::temp_directory_path() / "rustsocks-pam-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+
+// nss_wrapper reads its file names once per process, at its first lookup, and a child inherits
+// that state: the accounts live in one folder for the whole test process (same for every test).
+struct NssFiles {
+  NssFiles() : dir(make_temp_dir()) {
+    std::ofstream(dir / "passwd") << "rhostusr:x:40001:40001::/nonexistent:/bin/false\n"
+                                     "rs_blank:x:40011:40011::/nonexistent:/bin/false\n"
+                                     "rs_pw:x:40012:40012::/nonexistent:/bin/false\n";
+    std::ofstream(dir / "group") << "rhostusr:x:40001:\nrs_blank:x:40011:\nrs_pw:x:40012:\n";
+  }
+  ~NssFiles() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  NssFiles(const NssFiles&) = delete;
+  NssFiles& operator=(const NssFiles&) = delete;
+  fs::path dir;
+};
+
+const NssFiles& nss_files() {
+  static const NssFiles files;
+  return files;
+}
+
 std::string stat_field(pid_t pid, std::size_t index) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
@@ -50,21 +79,13 @@ std::string stat_field(pid_t pid, std::size_t index) {
 
 }  // namespace
 
-PamSandbox::PamSandbox() {
-  std::string pattern = (fs::temp_directory_path() / "rustsocks-pam-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  dir_ = pattern;
+PamSandbox::PamSandbox() : dir_(make_temp_dir()) {
   fs::create_directory(dir_ / "pam.d");
   const auto passdb = (dir_ / "passdb").string();
   const auto access = (dir_ / "access.conf").string();
   const auto matrix = kModuleDir + "/pam_matrix.so passdb=" + passdb + "\n";
   write("passdb", "alice:secret:rs-user\nblank::rs-user\n");
   write("access.conf", "+ : rhostusr : 127.0.0.1 ::1 192.0.2.0/24\n- : ALL : ALL\n");
-  write("passwd",
-        "rhostusr:x:40001:40001::/nonexistent:/bin/false\n"
-        "rs_blank:x:40011:40011::/nonexistent:/bin/false\n"
-        "rs_pw:x:40012:40012::/nonexistent:/bin/false\n");
-  write("group", "rhostusr:x:40001:\nrs_blank:x:40011:\nrs_pw:x:40012:\n");
   write("pam.d/other",
         "auth required pam_deny.so\naccount required pam_deny.so\n"
         "password required pam_deny.so\nsession required pam_deny.so\n");
@@ -78,11 +99,10 @@ PamSandbox::PamSandbox() {
                              "\naccount required pam_access.so accessfile=" + access + "\n");
   write("pam.d/rs-unlisted", "auth required pam_permit.so\naccount required pam_permit.so\n");
   write("pam.d/rs-nullok", "auth required pam_unix.so nullok\naccount required pam_unix.so\n");
-  // Read by pam_wrapper at the first pam_start of each worker, and by nss_wrapper at its first
-  // lookup, both after the monitor is forked.
+  // pam_wrapper reads this at the first pam_start of each worker (after the monitor is forked).
   ::setenv("PAM_WRAPPER_SERVICE_DIR", (dir_ / "pam.d").c_str(), 1);
-  ::setenv("NSS_WRAPPER_PASSWD", (dir_ / "passwd").c_str(), 1);
-  ::setenv("NSS_WRAPPER_GROUP", (dir_ / "group").c_str(), 1);
+  ::setenv("NSS_WRAPPER_PASSWD", (nss_files().dir / "passwd").c_str(), 1);
+  ::setenv("NSS_WRAPPER_GROUP", (nss_files().dir / "group").c_str(), 1);
 }
 
 PamSandbox::~PamSandbox() {
