@@ -184,6 +184,8 @@ void count_pam(const char* method, const std::string& service, const auth::PamOu
   if (outcome.verdict == auth::PamVerdict::Unavailable) {
     spdlog::error("auth: PAM service {} gave no verdict ({}); refusing (fail closed)", service,
                   core::printable(outcome.message));
+  } else if (!outcome.message.empty()) {  // PAM's own text, sent only with [auth.pam] verbose
+    spdlog::info("auth: PAM service {}: {}", service, core::printable(outcome.message));
   }
 }
 
