@@ -5,6 +5,7 @@
 #include <array>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -74,13 +75,16 @@ TEST(VerifyPassword, FailsForUnsupportedOrBrokenHashes) {
 }
 
 TEST(UnsupportedHashReason, AcceptsEachSupportedKind) {
-  EXPECT_EQ(unsupported_hash_reason(kKnownSha512), "");
-  EXPECT_EQ(unsupported_hash_reason(hash_password("pw")), "");
-  EXPECT_EQ(unsupported_hash_reason(hash_password_like("pw", setting_of("$6$", 5000))), "");
-  for (const char* prefix : {"$2b$", "$2y$", "$2a$"}) {
-    auto hash = hash_password_like("pw", setting_of(prefix, 4));
+  const std::vector<std::string> hashes{
+      std::string(kKnownSha512),
+      hash_password("pw"),
+      hash_password_like("pw", setting_of("$6$", 5000)),
+      hash_password_like("pw", setting_of("$2b$", 4)),
+      hash_password_like("pw", setting_of("$2y$", 4)),
+      hash_password_like("pw", setting_of("$2a$", 4)),
+  };
+  for (const auto& hash : hashes) {
     EXPECT_EQ(unsupported_hash_reason(hash), "") << hash;
-    EXPECT_TRUE(is_supported_hash(hash));
   }
 }
 
@@ -103,9 +107,10 @@ TEST(UnsupportedHashReason, RejectsOtherKindsAndGarbage) {
   }
 }
 
-TEST(UnsupportedHashReason, NeverQuotesTheHash) {
-  const std::string hash = "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/";
-  EXPECT_EQ(unsupported_hash_reason(hash).find("qjXM"), std::string::npos);
+TEST(UnsupportedHashReason, NamesTheProblemButNeverQuotesTheHash) {
+  const auto reason = unsupported_hash_reason("$1$saltsalt$qjXMvbEw8oaL.CzflDugX/");
+  EXPECT_TRUE(reason.starts_with("unsupported password hash kind")) << reason;
+  EXPECT_EQ(reason.find("qjXM"), std::string::npos);
 }
 
 TEST(VerifyPlainPassword, MatchesOnlyTheExactBytes) {

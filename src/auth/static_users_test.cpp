@@ -137,7 +137,6 @@ TEST(StaticUsers, ReportsEveryProblemWithoutShowingSecrets) {
       "user \"long\": password longer than 255 bytes (RFC 1929)",
   };
   EXPECT_EQ(made.error(), expected);
-  EXPECT_TRUE(md5_reason.starts_with("unsupported password hash kind"));
   std::string all;
   for (const auto& error : made.error()) {
     all += error + "\n";

@@ -191,28 +191,25 @@ void count_pam(const char* method, const std::string& service, const auth::PamOu
 
 }  // namespace
 
-awaitable<Verdict> Authenticator::check_client(const asio::ip::address& peer) {
+awaitable<Verdict> Authenticator::check_pam_address(const char* tier, const std::string& service,
+                                                    const asio::ip::address& peer) {
   const auto& config = shared_.config;
-  Attempt attempt{"client", "pam.address", config.client_pam_service, auth::normalise_rhost(peer)};
+  Attempt attempt{tier, "pam.address", service, auth::normalise_rhost(peer)};
   if (shared_.lockout.locked(attempt.client, Clock::now())) {
     co_return co_await finish(attempt, false, config.pam.default_user);
   }
-  auto outcome = co_await pam_call(pam_request(config, config.client_pam_service,
-                                               config.pam.default_user, {}, attempt.client, false));
-  count_pam("pam.address", config.client_pam_service, outcome);
+  auto outcome = co_await pam_call(
+      pam_request(config, service, config.pam.default_user, {}, attempt.client, false));
+  count_pam("pam.address", service, outcome);
   co_return co_await finish(attempt, outcome.verdict == auth::PamVerdict::Success, kAnonymousUser);
 }
 
+awaitable<Verdict> Authenticator::check_client(const asio::ip::address& peer) {
+  return check_pam_address("client", shared_.config.client_pam_service, peer);
+}
+
 awaitable<Verdict> Authenticator::check_address(const asio::ip::address& peer) {
-  const auto& config = shared_.config;
-  Attempt attempt{"socks", "pam.address", config.socks_pam_service, auth::normalise_rhost(peer)};
-  if (shared_.lockout.locked(attempt.client, Clock::now())) {
-    co_return co_await finish(attempt, false, config.pam.default_user);
-  }
-  auto outcome = co_await pam_call(pam_request(config, config.socks_pam_service,
-                                               config.pam.default_user, {}, attempt.client, false));
-  count_pam("pam.address", config.socks_pam_service, outcome);
-  co_return co_await finish(attempt, outcome.verdict == auth::PamVerdict::Success, kAnonymousUser);
+  return check_pam_address("socks", shared_.config.socks_pam_service, peer);
 }
 
 awaitable<Verdict> Authenticator::check_credentials(std::string user, std::string password,

@@ -57,6 +57,8 @@ class Authenticator {
  private:
   struct Attempt;
   awaitable<Verdict> finish(Attempt& attempt, bool ok, std::string user);
+  awaitable<Verdict> check_pam_address(const char* tier, const std::string& service,
+                                       const asio::ip::address& peer);
   awaitable<bool> verify_static(std::string user, std::string password);
   awaitable<auth::PamOutcome> pam_call(auth::PamRequest request);
 
