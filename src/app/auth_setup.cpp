@@ -86,7 +86,8 @@ AuthServices::AuthServices(const config::Config& config)
       lockout_(lockout_policy(config.auth.lockout)),
       users_(make_users(config.auth)),
       userpass_cache_(make_cache(config.auth.userpass_cache_ttl)),
-      pam_cache_(make_cache(config.auth.pam.cache_ttl)) {
+      pam_cache_(make_cache(config.auth.pam.cache_ttl)),
+      groups_(std::max(config.auth.userpass_cache_ttl, config.auth.pam.cache_ttl)) {
   verify_services(config.auth);
 }
 
@@ -117,6 +118,7 @@ session::AuthShared& AuthServices::start() {
       .userpass_cache = userpass_cache_.get(),
       .pam_cache = pam_cache_.get(),
       .blocking = *blocking_,
+      .groups = &groups_,
   });
   return *shared_;
 }

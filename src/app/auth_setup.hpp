@@ -51,6 +51,7 @@ class AuthServices {
   std::optional<auth::StaticUsers> users_;
   std::unique_ptr<auth::CredentialCache> userpass_cache_;
   std::unique_ptr<auth::CredentialCache> pam_cache_;
+  session::GroupCache groups_;
   std::unique_ptr<core::BlockingPool> blocking_;
   std::unique_ptr<session::AuthShared> shared_;
   pam_monitor::MonitorHandle monitor_;

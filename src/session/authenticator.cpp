@@ -142,10 +142,16 @@ awaitable<Verdict> Authenticator::finish(Attempt& attempt, bool ok, std::string 
     shared_.lockout.record_success(attempt.client, now);
     verdict.ok = true;
     if (!user.empty() && user != kAnonymousUser) {
-      auto name = user;
-      auto job = [name] { return lookup_groups(name); };
-      auto groups = co_await shared_.blocking.run(std::move(job), shared_.config.pam.timeout);
-      verdict.groups = groups.value_or(std::vector<std::string>{});
+      auto cached = shared_.groups != nullptr ? shared_.groups->find(user, now) : std::nullopt;
+      if (cached) {
+        verdict.groups = std::move(*cached);
+      } else {
+        auto name = user;
+        auto job = [name] { return lookup_groups(name); };
+        auto groups = co_await shared_.blocking.run(std::move(job), shared_.config.pam.timeout);
+        if (groups && shared_.groups != nullptr) shared_.groups->insert(user, *groups, now);
+        verdict.groups = groups.value_or(std::vector<std::string>{});
+      }
       verdict.user = std::move(user);
     }
     co_return verdict;

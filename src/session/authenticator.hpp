@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "core/asio.hpp"
 #include "core/blocking_pool.hpp"
+#include "session/group_cache.hpp"
 #include "socks5/messages.hpp"
 
 namespace rustsocks::session {
@@ -30,6 +31,7 @@ struct AuthShared {
   auth::CredentialCache* userpass_cache = nullptr;
   auth::CredentialCache* pam_cache = nullptr;
   core::BlockingPool& blocking;  // crypt(3) verification and NSS group lookups
+  GroupCache* groups = nullptr;  // NSS groups of recent logins; null = look up every time
 };
 
 struct Verdict {
