@@ -13,7 +13,7 @@ TEST_PKGS := python3 python3-socks curl iproute2 procps clang-format-14 promethe
 FUZZ_PKGS := clang-14 libclang-rt-14-dev
 BENCH_PKGS := libbenchmark-dev microsocks dante-server iproute2 procps
 
-.PHONY: deps deps-test deps-fuzz deps-bench build run test test-asan test-tsan bench fuzz format \
+.PHONY: deps deps-test deps-fuzz deps-bench build run test test-asan test-tsan bench bench-auth fuzz format \
   check-format tidy clean
 
 deps:
@@ -52,6 +52,9 @@ test-tsan: deps-test
 
 bench: deps-bench build
 	bench/compare.sh build/release/rustsocks
+
+bench-auth: deps-bench build
+	bench/auth_compare.sh build/release/rustsocks
 
 fuzz: deps-fuzz
 	cmake --preset fuzz >/dev/null
