@@ -88,8 +88,9 @@ struct PamChannel::State {
   void log_timeout() {
     ++timeouts_since_log;
     const auto now = Clock::now();
-    if (last_timeout_log != Clock::time_point{} && now - last_timeout_log < kTimeoutLogInterval)
+    if (last_timeout_log != Clock::time_point{} && now - last_timeout_log < kTimeoutLogInterval) {
       return;
+    }
     spdlog::warn("pam: {} request(s) got no answer from the monitor within {} ms (failed closed)",
                  timeouts_since_log, timeout.count());
     last_timeout_log = now;
@@ -138,6 +139,8 @@ class Registration {
   ~Registration() { waiters_.erase(id_); }
   Registration(const Registration&) = delete;
   Registration& operator=(const Registration&) = delete;
+  Registration(Registration&&) = delete;
+  Registration& operator=(Registration&&) = delete;
 
  private:
   std::unordered_map<std::uint32_t, Waiter*>& waiters_;
@@ -177,7 +180,10 @@ PamChannel::PamChannel(asio::any_io_executor executor, core::UniqueFd fd,
 }
 
 PamChannel::~PamChannel() {
-  close();
+  try {
+    close();
+  } catch (...) {  // only a failed log line can throw here; nothing more to do
+  }
 }
 
 bool PamChannel::alive() const {

@@ -47,6 +47,8 @@ class PamChannel {
   ~PamChannel();
   PamChannel(const PamChannel&) = delete;
   PamChannel& operator=(const PamChannel&) = delete;
+  PamChannel(PamChannel&&) = delete;
+  PamChannel& operator=(PamChannel&&) = delete;
 
   // Call on the channel's executor only. request.id is assigned here; the password copy is wiped
   // once sent. Never throws for I/O; a dead monitor (logged once) or a timeout gives Unavailable.

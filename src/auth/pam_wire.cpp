@@ -2,8 +2,7 @@
 
 #include <algorithm>
 #include <array>
-
-#include <string.h>
+#include <cstring>
 
 namespace rustsocks::auth {
 namespace {
@@ -19,8 +18,9 @@ class Reader {
   std::optional<std::uint32_t> u32() {
     if (in_.size() - pos_ < 4) return std::nullopt;
     std::uint32_t value = 0;
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < 4; ++i) {
       value = (value << 8U) | in_[pos_++];
+    }
     return value;
   }
   // Appends n bytes to `out`; fails on a short frame or a NUL byte.
@@ -40,8 +40,9 @@ class Reader {
 };
 
 void put_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8)
+  for (int shift = 24; shift >= 0; shift -= 8) {
     out.push_back(static_cast<std::uint8_t>(value >> static_cast<unsigned>(shift)));
+  }
 }
 
 bool fits(const std::string& field, std::size_t min, std::size_t max) {
@@ -73,12 +74,14 @@ std::vector<std::uint8_t> encode(const PamRequest& request) {
   out.push_back(kRequestTag);
   put_u32(out, request.id);
   out.push_back(request.check_password ? kFlagCheckPassword : 0);
-  for (const auto* field :
-       {&request.service, &request.user, &request.password, &request.rhost, &request.ruser})
+  const std::array fields = {&request.service, &request.user, &request.password, &request.rhost,
+                             &request.ruser};
+  for (const auto* field : fields) {
     out.push_back(static_cast<std::uint8_t>(field->size()));
-  for (const auto* field :
-       {&request.service, &request.user, &request.password, &request.rhost, &request.ruser})
+  }
+  for (const auto* field : fields) {
     out.insert(out.end(), field->begin(), field->end());
+  }
   return out;
 }
 
@@ -106,8 +109,9 @@ std::optional<PamRequest> decode_request(std::span<const std::uint8_t> frame) {
   auto id = in.u32();
   auto flags = in.u8();
   std::array<std::uint8_t, 5> raw{};
-  for (auto& length : raw)
+  for (auto& length : raw) {
     length = in.u8().value_or(0);
+  }
   const Lengths n{raw[0], raw[1], raw[2], raw[3], raw[4]};
   if (tag != kRequestTag || !id || !flags || (*flags & ~kFlagCheckPassword) != 0) return result;
   const bool check_password = (*flags & kFlagCheckPassword) != 0;

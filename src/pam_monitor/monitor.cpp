@@ -1,5 +1,6 @@
 #include "pam_monitor/monitor.hpp"
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -36,8 +37,10 @@ void log_to_stderr() {
     die_with_parent(server);
     harden_child();
     std::vector<int> keep;
-    for (const auto& channel : channels)
+    keep.reserve(channels.size());
+    for (const auto& channel : channels) {
       keep.push_back(channel.get());
+    }
     close_fds_except(keep);
     log_to_stderr();
     Router(options, std::move(channels)).run();
@@ -57,8 +60,8 @@ MonitorHandle start_monitor(const MonitorOptions& options, unsigned channels) {
   std::vector<core::UniqueFd> server_ends;
   std::vector<core::UniqueFd> monitor_ends;
   for (unsigned i = 0; i < channels; ++i) {
-    int fds[2] = {-1, -1};
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    std::array<int, 2> fds{-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds.data()) != 0) {
       throw system_failure("PAM monitor: socketpair");
     }
     server_ends.emplace_back(fds[0]);

@@ -41,16 +41,18 @@ auth::PamReply answer(std::span<std::uint8_t> frame, const MonitorOptions& optio
     if (n <= 0) ::_exit(0);  // the monitor closed our socket or died
     const auto reply =
         auth::encode(answer(std::span(buffer.data(), static_cast<std::size_t>(n)), options));
-    if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(reply.size()))
+    if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(reply.size())) {
       ::_exit(1);
+    }
   }
 }
 
 }  // namespace
 
 SpawnedWorker spawn_pam_worker(const MonitorOptions& options) {
-  int fds[2] = {-1, -1};
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return {};
+  std::array<int, 2> fds{-1, -1};
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds.data()) != 0) return {};
   core::UniqueFd monitor_end(fds[0]);
   core::UniqueFd worker_end(fds[1]);
   const pid_t monitor = ::getpid();
@@ -58,7 +60,7 @@ SpawnedWorker spawn_pam_worker(const MonitorOptions& options) {
   if (pid < 0) return {};
   if (pid == 0) {
     die_with_parent(monitor);
-    const int keep[] = {worker_end.get()};
+    const std::array keep{worker_end.get()};
     close_fds_except(keep);
     serve(worker_end.get(), options);
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 namespace rustsocks::pam_monitor {
 
 void die_with_parent(pid_t parent) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): prctl's C interface
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(0);
 }
 
@@ -32,18 +34,20 @@ void close_fds_except(std::span<const int> keep) {
 void harden_child() {
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
-  for (int signal : {SIGINT, SIGTERM, SIGPIPE})
+  for (int signal : {SIGINT, SIGTERM, SIGPIPE}) {
     ::sigaction(signal, &ignore, nullptr);
+  }
   sigset_t none;
   sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::prctl(PR_SET_DUMPABLE, 0);
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  ::prctl(PR_SET_DUMPABLE, 0);  // NOLINT(cppcoreguidelines-pro-type-vararg): prctl's C interface
 }
 
 std::string describe_status(int status) {
   if (WIFSIGNALED(status)) {
     const char* name = ::sigdescr_np(WTERMSIG(status));
-    return "signal " + std::to_string(WTERMSIG(status)) + " (" + (name ? name : "?") + ")";
+    return "signal " + std::to_string(WTERMSIG(status)) + " (" + (name != nullptr ? name : "?") +
+           ")";
   }
   return "exit " + std::to_string(WEXITSTATUS(status));
 }

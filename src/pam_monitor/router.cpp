@@ -4,7 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
-#include <cstring>
+#include <system_error>
 
 #include <security/pam_appl.h>
 #include <spdlog/spdlog.h>
@@ -49,32 +49,40 @@ Router::~Router() {
     ::kill(slot.pid, SIGKILL);
     ::waitpid(slot.pid, nullptr, 0);
   }
-  for (auto& job : queue_)
+  for (auto& job : queue_) {
     auth::wipe(job.frame);
+  }
 }
 
 void Router::run() {
-  std::vector<pollfd> fds;
   while (any_channel_open()) {
     start_due_workers();
     dispatch();
-    fds.clear();
-    for (const auto& channel : channels_)
-      fds.push_back(pollfd{channel.valid() ? channel.get() : -1, POLLIN, 0});
-    for (const auto& slot : slots_)
-      fds.push_back(pollfd{slot.fd.valid() ? slot.fd.get() : -1, POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), poll_timeout()) < 0) {
-      if (errno == EINTR) continue;
-      spdlog::critical("poll failed: {}", std::strerror(errno));
-      return;
-    }
-    for (std::size_t i = 0; i < channels_.size(); ++i) {
-      if (fds[i].revents != 0) read_channel(i);
-    }
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
-      if (fds[channels_.size() + i].revents != 0) read_worker(slots_[i]);
-    }
+    if (!poll_once()) return;
   }
+}
+
+bool Router::poll_once() {
+  std::vector<pollfd> fds;
+  fds.reserve(channels_.size() + slots_.size());
+  for (const auto& channel : channels_) {
+    fds.push_back(pollfd{channel.valid() ? channel.get() : -1, POLLIN, 0});  // -1: skipped
+  }
+  for (const auto& slot : slots_) {
+    fds.push_back(pollfd{slot.fd.valid() ? slot.fd.get() : -1, POLLIN, 0});
+  }
+  if (::poll(fds.data(), fds.size(), poll_timeout()) < 0) {
+    if (errno == EINTR) return true;
+    spdlog::critical("poll failed: {}", std::generic_category().message(errno));
+    return false;
+  }
+  for (std::size_t i = 0; i < channels_.size(); ++i) {
+    if (fds[i].revents != 0) read_channel(i);
+  }
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (fds[channels_.size() + i].revents != 0) read_worker(slots_[i]);
+  }
+  return true;
 }
 
 bool Router::any_channel_open() const {
@@ -88,7 +96,7 @@ void Router::start_due_workers() {
     auto spawned = spawn_pam_worker(options_);
     slot.started = now;
     if (spawned.pid < 0) {
-      spdlog::error("cannot start a PAM worker: {}", std::strerror(errno));
+      spdlog::error("cannot start a PAM worker: {}", std::generic_category().message(errno));
       slot.backoff = std::clamp(slot.backoff * 2, kFirstBackoff, kMaxBackoff);
       slot.restart_at = now + slot.backoff;
       continue;
@@ -193,8 +201,8 @@ void Router::retire(Slot& slot, std::string_view why) {
   int status = 0;
   ::kill(slot.pid, SIGKILL);  // harmless if it already exited: it is a zombie until reaped
   ::waitpid(slot.pid, &status, 0);
-  spdlog::warn("PAM worker {} stopped ({}; {}); restarting it", slot.pid,
-               describe_status(status), why);
+  spdlog::warn("PAM worker {} stopped ({}; {}); restarting it", slot.pid, describe_status(status),
+               why);
   slot.pid = -1;
   if (slot.serving) {
     send_reply(slot.serving->first, monitor_reply(slot.serving->second, PAM_ABORT,
@@ -223,8 +231,7 @@ void Router::send_reply(std::size_t channel, const auth::PamReply& reply) {
       ::send(channels_[channel].get(), frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   if (sent == static_cast<ssize_t>(frame.size())) return;
   if (sent < 0 && would_block()) {
-    spdlog::warn("channel {} is full; dropped a reply (the request times out)",
-                 channel);
+    spdlog::warn("channel {} is full; dropped a reply (the request times out)", channel);
     return;
   }
   close_channel(channel);

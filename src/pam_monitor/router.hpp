@@ -29,6 +29,8 @@ class Router {
   ~Router();  // kills and reaps the workers, wipes queued requests
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
+  Router(Router&&) = delete;
+  Router& operator=(Router&&) = delete;
 
   // Serves until every channel is closed.
   void run();
@@ -50,6 +52,9 @@ class Router {
   };
 
   bool any_channel_open() const;
+  // One poll() over every channel and worker socket, then the reads it calls for. False when
+  // poll itself fails (other than EINTR).
+  bool poll_once();
   void start_due_workers();
   void dispatch();
   int poll_timeout() const;

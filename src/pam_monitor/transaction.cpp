@@ -2,11 +2,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 
 #include <security/pam_appl.h>
-
-#include <string.h>
 
 namespace rustsocks::pam_monitor {
 namespace {
@@ -19,44 +18,54 @@ struct Conversation {
   std::string notes;  // PAM_ERROR_MSG / PAM_TEXT_INFO lines, kept when verbose
 };
 
-void free_responses(pam_response* responses, int count) {
-  for (int i = 0; i < count; ++i) {
-    if (responses[i].resp == nullptr) continue;
-    ::explicit_bzero(responses[i].resp, std::strlen(responses[i].resp));
-    std::free(responses[i].resp);  // NOLINT(cppcoreguidelines-no-malloc): libpam's contract
+// libpam's allocation contract: the array and each answer come from malloc and libpam frees them.
+// NOLINTBEGIN(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+void free_responses(std::span<pam_response> responses) {
+  for (auto& response : responses) {
+    if (response.resp == nullptr) continue;
+    ::explicit_bzero(response.resp, std::strlen(response.resp));
+    std::free(response.resp);
   }
-  std::free(responses);  // NOLINT(cppcoreguidelines-no-malloc)
+  std::free(responses.data());
 }
 
-// libpam frees the array and each answer, hence calloc/strdup.
+pam_response* allocate_responses(std::size_t count) {
+  return static_cast<pam_response*>(std::calloc(count, sizeof(pam_response)));
+}
+// NOLINTEND(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+
+// Keeps an informational or error line for a verbose reply.
+void note(Conversation& conversation, const pam_message& message) {
+  if (!conversation.verbose || message.msg == nullptr) return;
+  if (!conversation.notes.empty()) conversation.notes += "; ";
+  conversation.notes += message.msg;
+}
+
 int converse(int count, const pam_message** messages, pam_response** out, void* data) {
   if (count <= 0 || count > PAM_MAX_NUM_MSG) return PAM_CONV_ERR;
-  auto* conversation = static_cast<Conversation*>(data);
-  auto* responses = static_cast<pam_response*>(
-      std::calloc(static_cast<std::size_t>(count), sizeof(pam_response)));  // NOLINT
-  if (responses == nullptr) return PAM_BUF_ERR;
-  for (int i = 0; i < count; ++i) {
-    const pam_message* message = messages[i];
-    const int style = message->msg_style;
+  auto& conversation = *static_cast<Conversation*>(data);
+  const auto size = static_cast<std::size_t>(count);
+  const std::span<const pam_message*> prompts(messages, size);
+  const std::span<pam_response> answers(allocate_responses(size), size);
+  if (answers.data() == nullptr) return PAM_BUF_ERR;
+  for (std::size_t i = 0; i < size; ++i) {
+    const int style = prompts[i]->msg_style;
     if (style == PAM_ERROR_MSG || style == PAM_TEXT_INFO) {
-      if (conversation->verbose && message->msg != nullptr) {
-        if (!conversation->notes.empty()) conversation->notes += "; ";
-        conversation->notes += message->msg;
-      }
+      note(conversation, *prompts[i]);
       continue;
     }
     // An echo-on prompt asks for the user name, which is set already: never answer it.
-    if (style != PAM_PROMPT_ECHO_OFF || conversation->password == nullptr) {
-      free_responses(responses, count);
+    if (style != PAM_PROMPT_ECHO_OFF || conversation.password == nullptr) {
+      free_responses(answers);
       return PAM_CONV_ERR;
     }
-    responses[i].resp = ::strdup(conversation->password->c_str());
-    if (responses[i].resp == nullptr) {
-      free_responses(responses, count);
+    answers[i].resp = ::strdup(conversation.password->c_str());
+    if (answers[i].resp == nullptr) {
+      free_responses(answers);
       return PAM_BUF_ERR;
     }
   }
-  *out = responses;
+  *out = answers.data();
   return PAM_SUCCESS;
 }
 
