@@ -29,9 +29,11 @@ TEST(GroupCache, ZeroTtlRemembersNothing) {
 TEST(GroupCache, StaysBounded) {
   GroupCache cache(60s, 10);
   auto t = GroupCache::Clock::time_point{} + 1000s;
-  for (int i = 0; i < 25; ++i) cache.insert("user" + std::to_string(i), {}, t);
+  for (int i = 0; i < 25; ++i)
+    cache.insert("user" + std::to_string(i), {}, t);
   int found = 0;
-  for (int i = 0; i < 25; ++i) found += cache.find("user" + std::to_string(i), t) ? 1 : 0;
+  for (int i = 0; i < 25; ++i)
+    found += cache.find("user" + std::to_string(i), t) ? 1 : 0;
   EXPECT_LE(found, 10);
   EXPECT_TRUE(cache.find("user24", t));  // the newest entry is always there
 }
