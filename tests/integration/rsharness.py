@@ -52,6 +52,22 @@ def binary() -> str:
     return path
 
 
+_SANITIZER_RUNTIME = None
+
+
+def sanitizer_runtime() -> str:
+    """Path of the ASan/TSan runtime the binary links (ldd), or "" for a plain build."""
+    global _SANITIZER_RUNTIME
+    if _SANITIZER_RUNTIME is None:
+        _SANITIZER_RUNTIME = ""
+        out = subprocess.run(["ldd", binary()], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if parts and re.match(r"lib(asan|tsan)\.so", parts[0]) and "=>" in parts:
+                _SANITIZER_RUNTIME = parts[parts.index("=>") + 1]
+    return _SANITIZER_RUNTIME
+
+
 def project_version() -> str:
     with open(os.path.join(REPO, "CMakeLists.txt"), encoding="utf-8") as f:
         m = re.search(r"project\(\s*rustsocks\s+VERSION\s+([0-9][0-9.]*)", f.read())
@@ -1097,8 +1113,12 @@ class PamSandbox:
         self.write("group", "".join(f"{n}:x:{gid}:\n" for n, gid in self.groups))
 
     def env(self) -> dict:
+        preload = f"{PAM_WRAPPER_LIB} {NSS_WRAPPER_LIB}"
+        runtime = sanitizer_runtime()
+        if runtime:  # an ASan build insists on its runtime coming first
+            preload = f"{runtime} {preload}"
         return {
-            "LD_PRELOAD": f"{PAM_WRAPPER_LIB} {NSS_WRAPPER_LIB}",
+            "LD_PRELOAD": preload,
             "PAM_WRAPPER": "1",
             "PAM_WRAPPER_SERVICE_DIR": self.pam_dir,
             "NSS_WRAPPER_PASSWD": self.passwd_path,

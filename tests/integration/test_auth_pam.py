@@ -279,7 +279,9 @@ class SocksTierAddress(PamTestCase):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         env = self.sb.env()
-        env["LD_PRELOAD"] = so + " " + env["LD_PRELOAD"]
+        runtime = h.sanitizer_runtime()
+        rest = env["LD_PRELOAD"].removeprefix(runtime).strip()
+        env["LD_PRELOAD"] = " ".join(x for x in (runtime, so, rest) if x)
         p = self.start_proxy({"bind_address": "::"}, sections={"auth": {
             "socks_method": "pam.address", "socks_pam_service": "rs-addr",
             "failure_delay_ms": DELAY_MS}}, env=env)
