@@ -27,12 +27,6 @@ unsigned worker_count(const config::Config& config) {
   return std::max(1U, std::thread::hardware_concurrency());
 }
 
-std::string endpoint_text(const tcp::endpoint& endpoint) {
-  auto text = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) text = "[" + text + "]";
-  return text + ":" + std::to_string(endpoint.port());
-}
-
 // Waits (on the control loop) until no session is left or the deadline passes.
 awaitable<bool> wait_drained(listener::ConnectionCounters& counters,
                              std::chrono::steady_clock::time_point deadline) {

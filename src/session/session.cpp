@@ -12,16 +12,6 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 
-std::string endpoint_text(const tcp::endpoint& endpoint) {
-  auto address = endpoint.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-  }
-  auto text = address.to_string();
-  if (address.is_v6()) text = "[" + text + "]";
-  return text + ":" + std::to_string(endpoint.port());
-}
-
 connect::DialTarget dial_target(const socks5::Target& target) {
   connect::DialTarget out;
   out.port = target.port;
