@@ -40,10 +40,6 @@ class Category final : public boost::system::error_category {
         return "name resolution timed out";
       case Errc::DnsFailure:
         return "name resolution failed";
-      case Errc::IdleTimeout:
-        return "idle timeout";
-      case Errc::TooManyConnections:
-        return "too many connections";
       case Errc::BadSubnegotiationVersion:
         return "bad username/password sub-negotiation version";
       case Errc::EmptyCredential:

@@ -22,8 +22,6 @@ enum class Errc {
   ConnectTimeout,
   DnsTimeout,
   DnsFailure,
-  IdleTimeout,
-  TooManyConnections,
   BadSubnegotiationVersion,  // RFC 1929 sub-negotiation VER is not 1
   EmptyCredential,           // RFC 1929 ULEN or PLEN of 0
   AuthenticationFailed,      // wrong credentials, refused account, locked out, PAM unavailable
