@@ -129,9 +129,11 @@ awaitable<void> copy_pump(tcp::socket& from, tcp::socket& to, std::uint64_t& mov
 awaitable<Traffic> relay(tcp::socket& client, tcp::socket& upstream, PipePool* pipes,
                          RelayOptions options) {
   Traffic traffic;
+  // splice() needs O_NONBLOCK on both sockets. Asio has already set it on a socket that ran an
+  // async operation (the handshake, the connect), so ask first: each ioctl is a syscall per tunnel.
   error_code ignored;
-  client.native_non_blocking(true, ignored);
-  upstream.native_non_blocking(true, ignored);
+  if (!client.native_non_blocking()) client.native_non_blocking(true, ignored);
+  if (!upstream.native_non_blocking()) upstream.native_non_blocking(true, ignored);
   struct Watched {  // leaves the sweeper's list on every path, also when the frame is destroyed
     IdleWatch* watch = nullptr;
     IdleWatch::Handle handle{};
