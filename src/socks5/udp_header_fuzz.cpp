@@ -26,7 +26,8 @@ void check_complete(std::span<const std::uint8_t> in, const Complete<UdpHeader>&
   require(done.consumed <= in.size());
   require(done.consumed <= socks5::kMaxUdpHeaderSize);
   require(done.consumed == socks5::udp_header_size(done.message.target));
-  require(std::holds_alternative<Incomplete>(socks5::parse_udp_header(in.first(done.consumed - 1))));
+  require(
+      std::holds_alternative<Incomplete>(socks5::parse_udp_header(in.first(done.consumed - 1))));
   if (done.message.frag != 0) return;
   std::array<std::uint8_t, socks5::kMaxUdpHeaderSize> out{};
   const auto written = socks5::encode_udp_header(done.message.target, out);

@@ -1,13 +1,13 @@
 // Specification of the SOCKS5 UDP request header (RFC 1928 §7): every address type, truncation at
 // every byte, RSV and FRAG, and the encoder producing exactly what the parser reads back.
+#include "socks5/udp_header.hpp"
+
 #include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "socks5/udp_header.hpp"
 
 namespace rustsocks::socks5 {
 namespace {
@@ -106,8 +106,8 @@ TEST(ParseUdpHeader, RejectsUnknownAddressTypesAndEmptyDomains) {
 TEST(EncodeUdpHeader, RoundTripsEveryAddressType) {
   Ipv6 v6;
   v6.bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  for (const auto& target : {Target{Ipv4{{192, 0, 2, 1}}, 53}, Target{v6, 443},
-                             Target{Domain{"example.com"}, 65535}}) {
+  for (const auto& target :
+       {Target{Ipv4{{192, 0, 2, 1}}, 53}, Target{v6, 443}, Target{Domain{"example.com"}, 65535}}) {
     std::array<std::uint8_t, kMaxUdpHeaderSize> out{};
     auto size = encode_udp_header(target, out);
     ASSERT_EQ(size, udp_header_size(target));
