@@ -1,11 +1,11 @@
+#include "relay/udp_association.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 
 #include <netinet/in.h>
-
-#include "relay/udp_association.hpp"
 
 namespace rustsocks::relay::detail {
 namespace {
@@ -196,8 +196,8 @@ awaitable<void> Association::resolve_pending() {
   for (auto& datagram : waiting) {
     const Name* known = find_name(datagram.name, Clock::now());
     if (known == nullptr) {
-      auto resolved = co_await resolver_.resolve(datagram.name, datagram.port,
-                                                 options_.dns_timeout);
+      auto resolved =
+          co_await resolver_.resolve(datagram.name, datagram.port, options_.dns_timeout);
       store_name(datagram.name, resolved);
       known = &names_.back();
     }
@@ -230,7 +230,8 @@ void Association::store_name(const std::string& name, const connect::Resolved& r
     if (!chosen) chosen = address;
   }
   const auto now = Clock::now();
-  std::erase_if(names_, [&](const Name& entry) { return entry.name == name || entry.expires <= now; });
+  std::erase_if(names_,
+                [&](const Name& entry) { return entry.name == name || entry.expires <= now; });
   if (names_.size() >= kMaxNames) names_.erase(names_.begin());
   names_.push_back(Name{name, chosen, now + (chosen ? kNameTtl : kFailedNameTtl)});
 }

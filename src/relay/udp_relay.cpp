@@ -12,14 +12,14 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 
 struct UdpMetrics {
-  static metrics::Counter& counter(std::string_view name, std::string_view help,
-                                   const char* label, std::string_view value) {
+  static metrics::Counter& counter(std::string_view name, std::string_view help, const char* label,
+                                   std::string_view value) {
     return metrics::registry().counter(name, help, {{label, std::string(value)}});
   }
-  metrics::Counter& datagrams_up = counter("rustsocks_udp_datagrams_total",
-                                           "UDP datagrams relayed", "direction", "up");
-  metrics::Counter& datagrams_down = counter("rustsocks_udp_datagrams_total",
-                                             "UDP datagrams relayed", "direction", "down");
+  metrics::Counter& datagrams_up =
+      counter("rustsocks_udp_datagrams_total", "UDP datagrams relayed", "direction", "up");
+  metrics::Counter& datagrams_down =
+      counter("rustsocks_udp_datagrams_total", "UDP datagrams relayed", "direction", "down");
   metrics::Counter& bytes_up =
       counter("rustsocks_udp_bytes_total", "UDP payload bytes relayed", "direction", "up");
   metrics::Counter& bytes_down =

@@ -33,7 +33,7 @@ bool is_unspecified(const socks5::Address& address) {
 }
 
 struct Expected {
-  error_code error;                        // the name in DST.ADDR did not resolve
+  error_code error;                          // the name in DST.ADDR did not resolve
   std::vector<asio::ip::address> addresses;  // empty = any peer
 };
 
@@ -86,9 +86,8 @@ struct Incoming {
 
 bool peer_allowed(const tcp::endpoint& peer, const Expected& expected, const Services& services) {
   const auto address = relay::unmapped(peer.address());
-  if (!expected.addresses.empty() &&
-      std::find(expected.addresses.begin(), expected.addresses.end(), address) ==
-          expected.addresses.end()) {
+  if (!expected.addresses.empty() && std::find(expected.addresses.begin(), expected.addresses.end(),
+                                               address) == expected.addresses.end()) {
     return false;
   }
   return services.destination_check == nullptr ||
@@ -103,18 +102,20 @@ awaitable<Incoming> accept_peer(tcp::socket& client, tcp::acceptor& acceptor,
   for (;;) {
     auto first = co_await (acceptor.async_accept(kNoThrow) || client_gone(client) ||
                            deadline.async_wait(kNoThrow));
-    if (first.index() == 1) co_return Incoming{asio::error::operation_aborted, tcp::socket(client.get_executor())};
-    if (first.index() == 2) co_return Incoming{asio::error::timed_out, tcp::socket(client.get_executor())};
+    if (first.index() == 1)
+      co_return Incoming{asio::error::operation_aborted, tcp::socket(client.get_executor())};
+    if (first.index() == 2)
+      co_return Incoming{asio::error::timed_out, tcp::socket(client.get_executor())};
     auto [ec, peer] = std::get<0>(std::move(first));
     if (ec) co_return Incoming{ec, tcp::socket(client.get_executor())};
     error_code ignored;
     const auto from = peer.remote_endpoint(ignored);
     if (peer_allowed(from, expected, services)) co_return Incoming{{}, std::move(peer)};
     refused_peers().inc();
-    core::log_event(spdlog::level::warn, "bind_peer_refused",
-                    {core::text_field("client", record.client),
-                     core::text_field("peer", endpoint_text(from)),
-                     core::text_field("expected", record.target)});
+    core::log_event(
+        spdlog::level::warn, "bind_peer_refused",
+        {core::text_field("client", record.client), core::text_field("peer", endpoint_text(from)),
+         core::text_field("expected", record.target)});
     peer.close(ignored);
   }
 }
