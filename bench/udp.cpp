@@ -38,7 +38,8 @@ int cmd_udp_echo(const Args& a) {
   std::signal(SIGTERM, [](int) { g_stop = 1; });
   int fd = udp_socket();
   sockaddr_in sa = to_sockaddr(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) die("bind: " + errno_text(errno));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+    die("bind: " + errno_text(errno));
   std::vector<std::uint8_t> bytes(kBatch * kMaxDatagram);
   std::array<mmsghdr, kBatch> msgs{};
   std::array<iovec, kBatch> iov{};
@@ -57,7 +58,8 @@ int cmd_udp_echo(const Args& a) {
     }
     int n = ::recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) continue;
-    for (int i = 0; i < n; ++i) iov[static_cast<std::size_t>(i)].iov_len = msgs[static_cast<std::size_t>(i)].msg_len;
+    for (int i = 0; i < n; ++i)
+      iov[static_cast<std::size_t>(i)].iov_len = msgs[static_cast<std::size_t>(i)].msg_len;
     int sent = 0;
     while (sent < n) {
       int k = ::sendmmsg(fd, msgs.data() + sent, static_cast<unsigned>(n - sent), 0);
@@ -85,7 +87,8 @@ Flow open_flow(const Common& c, std::size_t size) {
   f.fd = udp_socket();
   sockaddr_in local = to_sockaddr(Addr{c.target.ip, 0});
   local.sin_port = 0;
-  if (::bind(f.fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) die("bind: " + errno_text(errno));
+  if (::bind(f.fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+    die("bind: " + errno_text(errno));
   f.to = to_sockaddr(c.target);
   if (c.proxy) {
     f.control = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -96,8 +99,9 @@ Flow open_flow(const Common& c, std::size_t size) {
     const std::uint8_t request[] = {5, 3, 0, 1, 0, 0, 0, 0, 0, 0};
     std::array<std::uint8_t, 2> method{};
     std::array<std::uint8_t, 10> reply{};
-    if (!write_all(f.control, greeting, sizeof greeting) || !read_exact(f.control, method.data(), 2) ||
-        method[1] != 0 || !write_all(f.control, request, sizeof request) ||
+    if (!write_all(f.control, greeting, sizeof greeting) ||
+        !read_exact(f.control, method.data(), 2) || method[1] != 0 ||
+        !write_all(f.control, request, sizeof request) ||
         !read_exact(f.control, reply.data(), reply.size()) || reply[1] != 0 || reply[3] != 1) {
       die("UDP ASSOCIATE failed (an IPv4 reply was expected)");
     }
@@ -151,7 +155,8 @@ int cmd_udp(const Args& a) {
       m0 = Clock::now();
     }
     if (measuring && (seconds_since(m0) >= duration || echoed >= max_count)) break;
-    while (in_flight < window) send_one();
+    while (in_flight < window)
+      send_one();
     pollfd p{f.fd, POLLIN, 0};
     if (::poll(&p, 1, 20) <= 0) {  // 20 ms of silence: what is in flight is lost
       lost += static_cast<std::uint64_t>(in_flight);

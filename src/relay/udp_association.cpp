@@ -31,6 +31,8 @@ Batch& batch() {
   return *instance;
 }
 
+// iovec and mmsghdr slots are addressed by offset into the batch buffer.
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-pointer-arithmetic)
 int Association::receive(udp::socket& socket, Batch& b) {
   for (std::size_t i = 0; i < kBatch; ++i) {
     b.in_iov[i] = iovec{b.bytes.data() + i * kSlot + kHeadroom, kSlot - kHeadroom};
@@ -102,10 +104,12 @@ void Association::from_target(std::uint8_t* data, std::size_t size, const udp::e
   const auto header = socks5::udp_header_size(target);
   auto* start = data - header;  // the headroom in front of every slot
   socks5::encode_udp_header(target, {start, header});
-  ++traffic.datagrams_down;
-  traffic.bytes_down += size;
+  ++traffic_.datagrams_down;
+  traffic_.bytes_down += size;
   queue(b, client_.endpoint(), start, header + size, size, false);
 }
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-pointer-arithmetic)
 
 void Association::send_up(const udp::endpoint& to, const std::uint8_t* data, std::size_t size,
                           Batch* b) {
@@ -114,20 +118,20 @@ void Association::send_up(const udp::endpoint& to, const std::uint8_t* data, std
     return drop(Drop::Blocked);
   }
   remember(to);
-  ++traffic.datagrams_up;
-  traffic.bytes_up += size;
+  ++traffic_.datagrams_up;
+  traffic_.bytes_up += size;
   const bool same_family = to.address().is_v6() == main_v6_;
   if (same_family && b != nullptr) return queue(*b, to, data, size, size, true);
   if (!same_family && !open_other(to.address().is_v6())) {
-    --traffic.datagrams_up;
-    traffic.bytes_up -= size;
+    --traffic_.datagrams_up;
+    traffic_.bytes_up -= size;
     return drop(Drop::Send);
   }
   error_code ec;
   (same_family ? socket_ : other_).send_to(asio::buffer(data, size), to, 0, ec);
   if (ec) {
-    --traffic.datagrams_up;
-    traffic.bytes_up -= size;
+    --traffic_.datagrams_up;
+    traffic_.bytes_up -= size;
     drop(Drop::Send);
   }
 }
@@ -161,11 +165,11 @@ void Association::flush(Batch& b) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (b.out_up[sent]) {
-      --traffic.datagrams_up;
-      traffic.bytes_up -= b.out_payload[sent];
+      --traffic_.datagrams_up;
+      traffic_.bytes_up -= b.out_payload[sent];
     } else {
-      --traffic.datagrams_down;
-      traffic.bytes_down -= b.out_payload[sent];
+      --traffic_.datagrams_down;
+      traffic_.bytes_down -= b.out_payload[sent];
     }
     drop(Drop::Send);
     ++sent;

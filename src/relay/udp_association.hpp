@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/socket.h>
@@ -55,9 +56,9 @@ class Association {
       : socket_(socket),
         other_(socket.get_executor()),
         other_opened_(socket.get_executor()),
-        client_(client),
+        client_(std::move(client)),
         resolver_(resolver),
-        options_(options),
+        options_(std::move(options)),
         rate_(options.rate) {
     error_code ignored;
     main_v6_ = socket.local_endpoint(ignored).address().is_v6();
@@ -75,7 +76,7 @@ class Association {
     other_.close(ignored);
   }
 
-  UdpTraffic traffic;
+  const UdpTraffic& traffic() const { return traffic_; }
 
  private:
   struct Pending {
@@ -89,7 +90,7 @@ class Association {
     Clock::time_point expires;
   };
 
-  int receive(udp::socket& socket, Batch& b);
+  static int receive(udp::socket& socket, Batch& b);
   void handle(Batch& b, int count, bool main);
   void from_client(std::uint8_t* data, std::size_t size, const udp::endpoint& from,
                    Clock::time_point now, Batch& b);
@@ -105,8 +106,9 @@ class Association {
   void store_name(const std::string& name, const connect::Resolved& resolved);
   bool is_target(const udp::endpoint& from) const;
   void remember(const udp::endpoint& to);
-  void drop(Drop reason) { ++traffic.dropped[static_cast<std::size_t>(reason)]; }
+  void drop(Drop reason) { ++traffic_.dropped[static_cast<std::size_t>(reason)]; }
 
+  UdpTraffic traffic_;
   udp::socket& socket_;
   udp::socket other_;  // the other address family, opened on the first target that needs it
   asio::steady_timer other_opened_;  // cancelled when other_ opens, waking pump_other

@@ -62,14 +62,16 @@ awaitable<void> Association::pump_main() {
         // Nothing left (EAGAIN), or an ICMP error queued by an earlier send: wait again.
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED &&
             errno != EHOSTUNREACH && errno != ENETUNREACH) {
-          traffic.error = {errno, boost::system::system_category()};
+          traffic_.error = {errno, boost::system::system_category()};
           co_return;
         }
         break;
       }
       handle(b, count, true);
       flush(b);
-      if (!pending_.empty()) co_await resolve_pending();
+      if (!pending_.empty()) {
+        co_await resolve_pending();
+      }
       if (static_cast<std::size_t>(count) < kBatch) break;
     }
     publish();
@@ -104,19 +106,19 @@ awaitable<void> Association::watch_idle() {
   }
   const auto period =
       std::max<std::chrono::milliseconds>(options_.idle / 4, std::chrono::milliseconds(250));
-  auto last_total = traffic.datagrams_up + traffic.datagrams_down;
+  auto last_total = traffic_.datagrams_up + traffic_.datagrams_down;
   auto last_change = Clock::now();
   for (;;) {
     timer.expires_after(period);
     auto [ec] = co_await timer.async_wait(kNoThrow);
     if (ec) co_return;
-    const auto total = traffic.datagrams_up + traffic.datagrams_down;
+    const auto total = traffic_.datagrams_up + traffic_.datagrams_down;
     const auto now = Clock::now();
     if (total != last_total) {
       last_total = total;
       last_change = now;
     } else if (now - last_change >= options_.idle) {
-      traffic.idle_timeout = true;
+      traffic_.idle_timeout = true;
       co_return;
     }
   }
@@ -124,16 +126,16 @@ awaitable<void> Association::watch_idle() {
 
 void Association::publish() {
   auto& m = udp_metrics();
-  m.datagrams_up.inc(traffic.datagrams_up - published_.datagrams_up);
-  m.datagrams_down.inc(traffic.datagrams_down - published_.datagrams_down);
-  m.bytes_up.inc(traffic.bytes_up - published_.bytes_up);
-  m.bytes_down.inc(traffic.bytes_down - published_.bytes_down);
+  m.datagrams_up.inc(traffic_.datagrams_up - published_.datagrams_up);
+  m.datagrams_down.inc(traffic_.datagrams_down - published_.datagrams_down);
+  m.bytes_up.inc(traffic_.bytes_up - published_.bytes_up);
+  m.bytes_down.inc(traffic_.bytes_down - published_.bytes_down);
   for (std::size_t i = 0; i < kDropReasons; ++i) {
-    if (traffic.dropped[i] != published_.dropped[i]) {
-      m.dropped[i]->inc(traffic.dropped[i] - published_.dropped[i]);
+    if (traffic_.dropped[i] != published_.dropped[i]) {
+      m.dropped[i]->inc(traffic_.dropped[i] - published_.dropped[i]);
     }
   }
-  published_ = traffic;
+  published_ = traffic_;
 }
 
 }  // namespace detail
@@ -178,7 +180,7 @@ awaitable<UdpTraffic> relay_udp(tcp::socket& control, udp::socket& socket, Clien
             association.watch_idle());
   association.publish();
   association.close_other();
-  co_return association.traffic;
+  co_return association.traffic();
 }
 
 }  // namespace rustsocks::relay

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <utility>
 
 #include "connect/resolver.hpp"
 #include "core/asio.hpp"
@@ -66,7 +67,8 @@ struct UdpOptions {
 // 0.0.0.0:0 when it does not know its own address).
 class ClientMatch {
  public:
-  ClientMatch(asio::ip::address address, std::uint16_t port) : address_(address), port_(port) {}
+  ClientMatch(asio::ip::address address, std::uint16_t port)
+      : address_(std::move(address)), port_(port) {}
   bool accepts(const udp::endpoint& from) const {
     return from.address() == address_ && (port_ == 0 || from.port() == port_);
   }

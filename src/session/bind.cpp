@@ -19,11 +19,10 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 
 metrics::Counter& refused_peers() {
-  static metrics::Counter& counter = metrics::registry().counter(
+  return metrics::registry().counter(
       "rustsocks_bind_refused_peers_total",
       "BIND: incoming connections closed because they came from another address than the "
       "request named, or the access check refused them");
-  return counter;
 }
 
 bool is_unspecified(const socks5::Address& address) {
@@ -102,10 +101,12 @@ awaitable<Incoming> accept_peer(tcp::socket& client, tcp::acceptor& acceptor,
   for (;;) {
     auto first = co_await (acceptor.async_accept(kNoThrow) || client_gone(client) ||
                            deadline.async_wait(kNoThrow));
-    if (first.index() == 1)
+    if (first.index() == 1) {
       co_return Incoming{asio::error::operation_aborted, tcp::socket(client.get_executor())};
-    if (first.index() == 2)
+    }
+    if (first.index() == 2) {
       co_return Incoming{asio::error::timed_out, tcp::socket(client.get_executor())};
+    }
     auto [ec, peer] = std::get<0>(std::move(first));
     if (ec) co_return Incoming{ec, tcp::socket(client.get_executor())};
     error_code ignored;
@@ -135,7 +136,9 @@ awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5:
   if (!ec) acceptor.bind(where, ec);
   if (!ec) acceptor.listen(1, ec);
   const auto bound = acceptor.local_endpoint(ec);
-  if (ec) co_return co_await refuse(client, socks5::Reply::GeneralFailure, ec, record);
+  if (ec) {
+    co_return co_await refuse(client, socks5::Reply::GeneralFailure, ec, record);
+  }
   if (auto sent = co_await send_reply(client, socks5::Reply::Succeeded, to_target(bound))) {
     record.reason = sent.message();
     co_return;

@@ -46,7 +46,9 @@ awaitable<void> run_udp_associate(tcp::socket& client, const socks5::Request& re
   socket.open(where.protocol(), ec);
   if (!ec) socket.bind(where, ec);
   const auto bound = socket.local_endpoint(ec);
-  if (ec) co_return co_await refuse(client, socks5::Reply::GeneralFailure, ec, record);
+  if (ec) {
+    co_return co_await refuse(client, socks5::Reply::GeneralFailure, ec, record);
+  }
   auto& metrics = association_metrics();
   metrics.started.inc();
   metrics.active.add(1);

@@ -68,25 +68,30 @@ std::size_t udp_header_size(const Target& target) {
 std::size_t encode_udp_header(const Target& target, std::span<std::uint8_t> out) {
   const std::size_t size = udp_header_size(target);
   if (out.size() < size) return 0;
-  auto* at = out.data();
-  *at++ = 0;  // RSV
-  *at++ = 0;
-  *at++ = 0;  // FRAG
+  std::size_t at = 0;
+  out[at++] = 0;  // RSV
+  out[at++] = 0;
+  out[at++] = 0;  // FRAG
+  const auto put = [&out, &at](auto first, auto last) {
+    for (; first != last; ++first) {
+      out[at++] = static_cast<std::uint8_t>(*first);
+    }
+  };
   if (const auto* v4 = std::get_if<Ipv4>(&target.address)) {
-    *at++ = kAtypIpv4;
-    at = std::copy(v4->bytes.begin(), v4->bytes.end(), at);
+    out[at++] = kAtypIpv4;
+    put(v4->bytes.begin(), v4->bytes.end());
   } else if (const auto* v6 = std::get_if<Ipv6>(&target.address)) {
-    *at++ = kAtypIpv6;
-    at = std::copy(v6->bytes.begin(), v6->bytes.end(), at);
+    out[at++] = kAtypIpv6;
+    put(v6->bytes.begin(), v6->bytes.end());
   } else {
     const auto& name = std::get<Domain>(target.address).name;
     const auto length = std::min<std::size_t>(name.size(), 255);
-    *at++ = kAtypDomain;
-    *at++ = static_cast<std::uint8_t>(length);
-    at = std::copy_n(name.begin(), length, at);
+    out[at++] = kAtypDomain;
+    out[at++] = static_cast<std::uint8_t>(length);
+    put(name.begin(), name.begin() + static_cast<std::ptrdiff_t>(length));
   }
-  *at++ = static_cast<std::uint8_t>(target.port >> 8U);
-  *at = static_cast<std::uint8_t>(target.port & 0xFFU);
+  out[at++] = static_cast<std::uint8_t>(target.port >> 8U);
+  out[at] = static_cast<std::uint8_t>(target.port & 0xFFU);
   return size;
 }
 
