@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "metrics/registry.hpp"
 #include "relay/datagram_rate.hpp"
 #include "socks5/udp_header.hpp"
 #include "support/loopback.hpp"
@@ -124,7 +125,15 @@ TEST(RelayUdp, TheDestinationCheckSeesEveryDestinationAndDropsWhatItRefuses) {
     auto both = co_await (std::move(relayed) && scenario());
     co_return both;
   };
+  auto& blocked =
+      metrics::registry().counter("rustsocks_udp_dropped_total", "", {{"reason", "blocked"}});
+  auto& up =
+      metrics::registry().counter("rustsocks_udp_datagrams_total", "", {{"direction", "up"}});
+  const auto blocked_before = blocked.value();
+  const auto up_before = up.value();
   const auto traffic = run_bounded(io, run());
+  EXPECT_EQ(blocked.value() - blocked_before, 1U);
+  EXPECT_EQ(up.value() - up_before, 1U);
   EXPECT_EQ(traffic.datagrams_up, 1U);
   EXPECT_EQ(traffic.bytes_up, 3U);
   EXPECT_EQ(traffic.dropped[static_cast<std::size_t>(Drop::Blocked)], 1U);
