@@ -13,8 +13,8 @@ TEST_PKGS := python3 python3-socks curl iproute2 procps clang-format-14 promethe
 FUZZ_PKGS := clang-14 libclang-rt-14-dev
 BENCH_PKGS := libbenchmark-dev microsocks dante-server iproute2 procps
 
-.PHONY: deps deps-test deps-fuzz deps-bench build run test test-asan test-tsan bench bench-auth fuzz format \
-  check-format tidy clean
+.PHONY: deps deps-test deps-fuzz deps-bench build run test test-asan test-tsan bench bench-auth bench-udp fuzz \
+  format check-format tidy clean
 
 deps:
 	@tools/install-deps.sh $(BUILD_PKGS)
@@ -55,6 +55,9 @@ bench: deps-bench build
 
 bench-auth: deps-bench build
 	bench/auth_compare.sh build/release/rustsocks
+
+bench-udp: deps-bench build
+	bench/udp_compare.sh build/release/rustsocks
 
 fuzz: deps-fuzz
 	cmake --preset fuzz >/dev/null

@@ -438,5 +438,7 @@ int cmd_rtt(const Args& a);
 int cmd_connrate(const Args& a);
 int cmd_idle(const Args& a);
 int cmd_table(const Args& a);
+int cmd_udp_echo(const Args& a);
+int cmd_udp(const Args& a);
 
 }  // namespace socksbench

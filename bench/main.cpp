@@ -8,6 +8,8 @@
 //   rtt     --target A [--proxy A] [--size 64] [--duration S] [--max-iters N]
 //   connrate --target A [--proxy A] [--workers 50] [--threads 2] [--duration S] [--size 64]
 //   idle    --target A [--proxy A] --counts 2000,9000 [--proxy-pid PID] [--parallel 64]
+//   udp-echo --port P [--max-seconds 900]   (UDP echo target, bench/udp.cpp)
+//   udp     --target A [--proxy A] [--size 64] [--window 64] [--duration S] [--max-count N]
 //   wait    --port P [--timeout S]   (exit 0 once 127.0.0.1:P accepts a connection)
 //   table   FILE [--cols direct,rustsocks,dante,microsocks] [--judge rustsocks]
 // Common: --proxy-pid PID --target-pid PID (CPU use of those process trees is reported).
@@ -45,7 +47,8 @@ using namespace socksbench;
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: socksbench target|bulk|rtt|connrate|idle|wait|table [--options]\n");
+                 "usage: socksbench target|bulk|rtt|connrate|idle|udp-echo|udp|wait|table "
+                 "[--options]\n");
     return 2;
   }
   std::string cmd = argv[1];
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
   if (cmd == "rtt") return cmd_rtt(args);
   if (cmd == "connrate") return cmd_connrate(args);
   if (cmd == "idle") return cmd_idle(args);
+  if (cmd == "udp-echo") return cmd_udp_echo(args);
+  if (cmd == "udp") return cmd_udp(args);
   if (cmd == "wait") return cmd_wait(args);
   if (cmd == "table") return cmd_table(args);
   die("unknown subcommand " + cmd);

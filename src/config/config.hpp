@@ -26,6 +26,12 @@ struct Server {
   std::chrono::seconds shutdown_grace{10};  // SIGINT/SIGTERM: live sessions may finish this long
   bool splice = true;                       // Linux zero-copy relay for plain TCP
   int listen_backlog = 4096;
+  // BIND and UDP ASSOCIATE (docs/udp-and-bind.md).
+  std::string external_address;                   // "" = the address the client reached us on
+  std::chrono::seconds bind_accept_timeout{120};  // BIND: wait this long for the incoming peer
+  std::chrono::seconds udp_idle_timeout{120};     // no datagram either way for this long; 0 = off
+  std::size_t udp_max_datagram = 65'507;          // bytes of DATA, each way; larger are dropped
+  std::uint32_t udp_rate_limit = 50'000;          // datagrams/s per association, burst 1 s; 0 = off
 };
 
 enum class ClientMethod { None, PamAddress };

@@ -47,6 +47,21 @@ shutdown_grace_secs = 10
 splice = true
 # Length of the listen queue (the kernel caps it at net.core.somaxconn): 1 to 65535.
 listen_backlog = 4096
+# BIND and UDP ASSOCIATE (docs/udp-and-bind.md). Address BIND listeners and UDP relay sockets
+# bind to and report in their replies; "" = the address the client reached the proxy on. An
+# IPv4 or IPv6 literal; clients of the other family still use the address they reached.
+external_address = ""
+# BIND: seconds to wait for the incoming connection (then reply 0x06): 1 to 3600.
+bind_accept_timeout_secs = 120
+# UDP ASSOCIATE: end an association after this many seconds with no datagram either way;
+# 0 = only when its TCP control connection closes: 0 to 86400.
+udp_idle_timeout_secs = 120
+# UDP ASSOCIATE: largest datagram payload relayed, in bytes; larger ones are dropped:
+# 512 to 65507.
+udp_max_datagram_bytes = 65507
+# UDP ASSOCIATE: datagrams per second per association, both ways together (bursts of one
+# second's worth); more are dropped; 0 = no limit: 0 to 10000000.
+udp_rate_limit_pps = 50000
 
 )toml";
 

@@ -29,7 +29,9 @@ auto fields(const Config& config) {
   const Logging& l = config.logging;
   return std::tie(s.user, s.bind_address, s.bind_port, s.max_connections, s.workers,
                   s.handshake_timeout, s.connect_timeout, s.dns_timeout, s.idle_timeout,
-                  s.shutdown_grace, s.splice, s.listen_backlog, l.level, l.format, l.file);
+                  s.shutdown_grace, s.splice, s.listen_backlog, s.external_address,
+                  s.bind_accept_timeout, s.udp_idle_timeout, s.udp_max_datagram, s.udp_rate_limit,
+                  l.level, l.format, l.file);
 }
 
 auto auth_fields(const Auth& a) {
@@ -59,6 +61,11 @@ TEST(LoadConfig, EmptyDocumentGivesTheDefaults) {
   EXPECT_EQ(server.shutdown_grace, 10s);
   EXPECT_TRUE(server.splice);
   EXPECT_EQ(server.listen_backlog, 4096);
+  EXPECT_EQ(server.external_address, "");
+  EXPECT_EQ(server.bind_accept_timeout, 120s);
+  EXPECT_EQ(server.udp_idle_timeout, 120s);
+  EXPECT_EQ(server.udp_max_datagram, 65'507U);
+  EXPECT_EQ(server.udp_rate_limit, 50'000U);
   EXPECT_EQ(result.config->logging.level, "info");
   EXPECT_EQ(result.config->logging.format, LogFormat::Pretty);
   EXPECT_EQ(result.config->logging.file, "");
@@ -239,6 +246,10 @@ INSTANTIATE_TEST_SUITE_P(
                       IntegerKey{"server", "idle_timeout_secs", 0, 604'800},
                       IntegerKey{"server", "shutdown_grace_secs", 0, 3600},
                       IntegerKey{"server", "listen_backlog", 1, 65535},
+                      IntegerKey{"server", "bind_accept_timeout_secs", 1, 3600},
+                      IntegerKey{"server", "udp_idle_timeout_secs", 0, 86'400},
+                      IntegerKey{"server", "udp_max_datagram_bytes", 512, 65'507},
+                      IntegerKey{"server", "udp_rate_limit_pps", 0, 10'000'000},
                       IntegerKey{"server.pool", "connect_timeout_ms", 100, 300'000},
                       IntegerKey{"auth", "failure_delay_ms", 0, 10'000},
                       IntegerKey{"auth", "userpass_cache_ttl_secs", 0, 86'400},
@@ -255,6 +266,22 @@ INSTANTIATE_TEST_SUITE_P(
       std::replace(name.begin(), name.end(), '.', '_');
       return name;
     });
+
+TEST(LoadConfig, ReadsTheBindAndUdpKeys) {
+  const auto result = load(
+      "[server]\nexternal_address = \"::1\"\nbind_accept_timeout_secs = 7\n"
+      "udp_idle_timeout_secs = 0\nudp_max_datagram_bytes = 1200\nudp_rate_limit_pps = 0\n");
+  ASSERT_TRUE(result.config) << testing::PrintToString(result.errors);
+  const Server& server = result.config->server;
+  EXPECT_EQ(server.external_address, "::1");
+  EXPECT_EQ(server.bind_accept_timeout, 7s);
+  EXPECT_EQ(server.udp_idle_timeout, 0s);
+  EXPECT_EQ(server.udp_max_datagram, 1200U);
+  EXPECT_EQ(server.udp_rate_limit, 0U);
+  EXPECT_TRUE(load("[server]\nexternal_address = \"\"\n").config);
+  EXPECT_THAT(load("[server]\nexternal_address = \"proxy.example\"\n").errors,
+              ElementsAre(testing::HasSubstr("'server.external_address' in [server] must be")));
+}
 
 TEST(LoadConfig, RejectsHostnamesAndMalformedAddresses) {
   for (const std::string address : {"localhost", "[::1]", "127.1", "1.2.3.4:80", "", "::1%lo"}) {

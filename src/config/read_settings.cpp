@@ -23,6 +23,10 @@ constexpr Bounds kTimeoutMs{.min = 100, .max = 300'000};
 constexpr Bounds kIdleSecs{.min = 0, .max = 604'800};
 constexpr Bounds kGraceSecs{.min = 0, .max = 3600};
 constexpr Bounds kBacklog{.min = 1, .max = 65535};
+constexpr Bounds kAcceptSecs{.min = 1, .max = 3600};
+constexpr Bounds kUdpIdleSecs{.min = 0, .max = 86'400};
+constexpr Bounds kDatagram{.min = 512, .max = 65'507};  // 65 507: the largest IPv4 UDP payload
+constexpr Bounds kDatagramRate{.min = 0, .max = 10'000'000};
 constexpr std::size_t kMaxAccountName = 32;
 
 constexpr auto kLevels =
@@ -87,6 +91,32 @@ void read_address(const toml::table& root, Server& server, Diagnostics& out) {
                                    " must be an IPv4 or IPv6 literal such as \"127.0.0.1\" or "
                                    "\"::1\" (no hostnames, no brackets), got " +
                                    quoted(address->get()));
+}
+
+// BIND and UDP ASSOCIATE: the address their sockets bind to and report, and their limits.
+void read_relay_keys(const toml::table& root, Server& server, Diagnostics& out) {
+  if (const auto* address = string_at(root, "server.external_address")) {
+    if (address->get().empty() || is_ip_literal(address->get())) {
+      server.external_address = address->get();
+    } else {
+      out.error(address->source(), key_label("server.external_address") +
+                                       " must be \"\" or an IPv4 or IPv6 literal (no hostnames, "
+                                       "no brackets), got " +
+                                       quoted(address->get()));
+    }
+  }
+  if (auto secs = read_integer(root, "server.bind_accept_timeout_secs", kAcceptSecs, out)) {
+    server.bind_accept_timeout = std::chrono::seconds{*secs};
+  }
+  if (auto secs = read_integer(root, "server.udp_idle_timeout_secs", kUdpIdleSecs, out)) {
+    server.udp_idle_timeout = std::chrono::seconds{*secs};
+  }
+  if (auto bytes = read_integer(root, "server.udp_max_datagram_bytes", kDatagram, out)) {
+    server.udp_max_datagram = static_cast<std::size_t>(*bytes);
+  }
+  if (auto rate = read_integer(root, "server.udp_rate_limit_pps", kDatagramRate, out)) {
+    server.udp_rate_limit = static_cast<std::uint32_t>(*rate);
+  }
 }
 
 void read_limits(const toml::table& root, Server& server, Diagnostics& out) {
@@ -231,6 +261,7 @@ Config read_settings(const toml::table& root, Diagnostics& out) {
   read_address(root, config.server, out);
   read_limits(root, config.server, out);
   read_timeouts(root, config.server, out);
+  read_relay_keys(root, config.server, out);
   read_logging(root, config.logging, out);
   read_auth(root, config.auth, out);
   return config;

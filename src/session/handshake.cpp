@@ -144,11 +144,6 @@ awaitable<Handshake> run_handshake(tcp::socket& client, InputBuffer& buffer, Aut
       co_return out;
     }
   }
-  if (out.request.command != socks5::Command::Connect) {
-    out.error = core::Errc::CommandNotSupported;
-    co_await send_bytes(client, socks5::encode_failure(socks5::Reply::CommandNotSupported));
-    out.replied = true;
-  }
   co_return out;
 }
 

@@ -4,6 +4,7 @@
 #include "core/errc.hpp"
 #include "core/log.hpp"
 #include "relay/relay.hpp"
+#include "session/commands.hpp"
 #include "session/handshake.hpp"
 #include "session/reply_for.hpp"
 
@@ -33,17 +34,36 @@ connect::DialTarget dial_target(const socks5::Target& target) {
   return out;
 }
 
+std::string command_name(socks5::Command command) {
+  switch (command) {
+    case socks5::Command::Connect:
+      return "connect";
+    case socks5::Command::Bind:
+      return "bind";
+    case socks5::Command::UdpAssociate:
+      return "udp_associate";
+  }
+  return "-";
+}
+
 void log_record(const SessionRecord& record) {
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - record.start);
-  core::log_event(
-      spdlog::level::info, "session_end",
-      {core::text_field("client", record.client), core::text_field("user", record.user),
-       core::text_field("target", record.target), core::text_field("reply", record.reply),
-       core::number_field("up", record.up, "bytes_up"),
-       core::number_field("down", record.down, "bytes_down"),
-       core::number_field("duration_ms", static_cast<std::uint64_t>(elapsed.count())),
-       core::text_field("reason", record.reason)});
+  std::vector<core::Field> fields{core::text_field("client", record.client),
+                                  core::text_field("user", record.user),
+                                  core::text_field("command", record.command),
+                                  core::text_field("target", record.target),
+                                  core::text_field("reply", record.reply),
+                                  core::number_field("up", record.up, "bytes_up"),
+                                  core::number_field("down", record.down, "bytes_down")};
+  if (record.command == "udp_associate") {
+    fields.push_back(core::number_field("datagrams_up", record.datagrams_up));
+    fields.push_back(core::number_field("datagrams_down", record.datagrams_down));
+    fields.push_back(core::number_field("dropped", record.datagrams_dropped));
+  }
+  fields.push_back(core::number_field("duration_ms", static_cast<std::uint64_t>(elapsed.count())));
+  fields.push_back(core::text_field("reason", record.reason));
+  core::log_event(spdlog::level::info, "session_end", fields);
 }
 
 awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer, Authenticator& auth,
@@ -53,17 +73,6 @@ awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer, 
   auto first = co_await (run_handshake(client, buffer, auth, peer) || timer.async_wait(kNoThrow));
   if (first.index() == 1) co_return Handshake{core::Errc::HandshakeTimeout, {}, false, {}};
   co_return std::get<0>(std::move(first));
-}
-
-// Sends the bytes the client pipelined behind its request before the relay starts.
-awaitable<error_code> forward_pipelined(InputBuffer& buffer, tcp::socket& upstream,
-                                        SessionRecord& record) {
-  auto pending = buffer.data();
-  if (pending.empty()) co_return error_code{};
-  auto [ec, n] =
-      co_await asio::async_write(upstream, asio::buffer(pending.data(), pending.size()), kNoThrow);
-  record.up += n;
-  co_return ec;
 }
 
 awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& record,
@@ -99,10 +108,40 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     co_return;
   }
   record.target = socks5::to_string(shake.request.target);
+  record.command = command_name(shake.request.command);
+  switch (shake.request.command) {
+    case socks5::Command::Connect:
+      co_await run_connect(client, buffer, shake.request, services, record, live);
+      break;
+    case socks5::Command::Bind:
+      co_await run_bind(client, buffer, shake.request, services, record, live);
+      break;
+    case socks5::Command::UdpAssociate:
+      co_await run_udp_associate(client, shake.request, services, record);
+      break;
+  }
+}
+
+}  // namespace
+
+// Sends the bytes the client pipelined behind its request before the relay starts.
+awaitable<error_code> forward_pipelined(InputBuffer& buffer, tcp::socket& upstream,
+                                        SessionRecord& record) {
+  auto pending = buffer.data();
+  if (pending.empty()) co_return error_code{};
+  auto [ec, n] =
+      co_await asio::async_write(upstream, asio::buffer(pending.data(), pending.size()), kNoThrow);
+  record.up += n;
+  co_return ec;
+}
+
+awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
+                            const socks5::Request& request, Services& services,
+                            SessionRecord& record, LiveSessions::Handle live) {
+  const auto& server = services.config.server;
   connect::DialOptions options{.dns_timeout = server.dns_timeout,
                                .connect_timeout = server.connect_timeout};
-  auto dialed =
-      co_await connect::dial(services.resolver, dial_target(shake.request.target), options);
+  auto dialed = co_await connect::dial(services.resolver, dial_target(request.target), options);
   if (dialed.error) {
     auto reply = reply_for(dialed.error);
     record.reply = reply_name(reply);
@@ -112,6 +151,7 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   }
   auto upstream = std::move(dialed.socket);
   live->upstream = &upstream;
+  error_code ignored;
   upstream.set_option(tcp::no_delay(true), ignored);
   auto local = upstream.local_endpoint(ignored);
   if (auto ec = co_await send_reply(client, socks5::Reply::Succeeded, to_target(local))) {
@@ -124,6 +164,13 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     co_return;
   }
   buffer.release();
+  co_await relay_tcp(client, upstream, services, record);
+  live->upstream = nullptr;
+}
+
+awaitable<void> relay_tcp(tcp::socket& client, tcp::socket& upstream, Services& services,
+                          SessionRecord& record) {
+  const auto& server = services.config.server;
   auto traffic =
       co_await relay::relay(client, upstream, &services.pipes,
                             relay::RelayOptions{.splice = server.splice, .idle = &services.idle});
@@ -134,10 +181,24 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   } else if (traffic.error) {
     record.reason = traffic.error.message();
   }
-  live->upstream = nullptr;
 }
 
-}  // namespace
+asio::ip::address relay_address(const tcp::socket& client, const config::Server& server) {
+  error_code ec;
+  auto local = relay::unmapped(client.local_endpoint(ec).address());
+  if (!server.external_address.empty()) {
+    auto external = asio::ip::make_address(server.external_address, ec);
+    if (!ec && external.is_v6() == local.is_v6()) return external;
+  }
+  return local;
+}
+
+awaitable<void> refuse(tcp::socket& client, socks5::Reply reply, const error_code& why,
+                       SessionRecord& record) {
+  record.reply = reply_name(reply);
+  record.reason = why.message();
+  co_await send_reply(client, reply, socks5::Target{socks5::Ipv4{}, 0});
+}
 
 awaitable<void> serve(tcp::socket client, Services services) {
   SessionRecord record;

@@ -1,5 +1,6 @@
-// One client connection from accept to close: handshake -> dial -> reply -> relay -> record.
-// This is the only place that knows the order of the steps.
+// One client connection from accept to close: handshake -> the command's steps (CONNECT: dial ->
+// reply -> relay; BIND: bind.cpp; UDP ASSOCIATE: udp_associate.cpp) -> record. This is the only
+// place that knows the order of the steps.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "core/asio.hpp"
 #include "relay/idle_watch.hpp"
 #include "relay/pipe_pool.hpp"
+#include "relay/udp_relay.hpp"
 #include "session/authenticator.hpp"
 #include "session/live_sessions.hpp"
 
@@ -23,17 +25,25 @@ struct Services {
   LiveSessions& live;
   Authenticator& auth;
   relay::IdleWatch& idle;
+  // The access-control hook for UDP datagram destinations and BIND peers (relay/udp_relay.hpp);
+  // worker-owned like the rest. Null = allow all.
+  const relay::DestinationCheck* destination_check = nullptr;
 };
 
 // What one session did; logged once when it ends.
 struct SessionRecord {
   std::string client;
+  std::string command = "-";  // connect, bind, udp_associate once the request is read
   std::string user = "-";
   std::string target = "-";
   std::string reply = "none";
   std::string reason = "closed";
   std::uint64_t up = 0;
   std::uint64_t down = 0;
+  // UDP ASSOCIATE only: datagrams each way and datagrams dropped (up/down hold DATA bytes).
+  std::uint64_t datagrams_up = 0;
+  std::uint64_t datagrams_down = 0;
+  std::uint64_t datagrams_dropped = 0;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
