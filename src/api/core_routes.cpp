@@ -138,14 +138,14 @@ std::optional<PamTestRequest> pam_test_request(const config::Auth& auth, const R
 
 void pam_test(const Shared& s, const Request& request, const Reply& reply) {
   if (!s->config.api.pam_test_enabled || !s->pam_tester) {
-    return reply(error_response(403, "disabled",
-                                "the PAM test is off ([api] pam_test_enabled = false)"));
+    return reply(
+        error_response(403, "disabled", "the PAM test is off ([api] pam_test_enabled = false)"));
   }
   Response error;
   auto test = pam_test_request(s->config.auth, request, error);
   if (!test) return reply(std::move(error));
-  const std::string what = test->by_address ? "address " + test->address
-                                            : "user " + core::printable(test->username);
+  const std::string what =
+      test->by_address ? "address " + test->address : "user " + core::printable(test->username);
   spdlog::info("api: PAM test from {} for {}", request.peer, what);
   auto done = [reply, what](PamTestResult result) {
     spdlog::info("api: PAM test for {}: {} ({} ms)", what, result.result, result.duration.count());
@@ -157,14 +157,15 @@ void pam_test(const Shared& s, const Request& request, const Reply& reply) {
 }
 
 json pam_test_schema() {
-  return {{"oneOf",
-           json::array({{{"type", "object"},
-                         {"required", {"username", "password"}},
-                         {"properties",
-                          {{"username", {{"type", "string"}}}, {"password", {{"type", "string"}}}}}},
-                        {{"type", "object"},
-                         {"required", {"address"}},
-                         {"properties", {{"address", {{"type", "string"}}}}}}})}};
+  return {
+      {"oneOf",
+       json::array({{{"type", "object"},
+                     {"required", {"username", "password"}},
+                     {"properties",
+                      {{"username", {{"type", "string"}}}, {"password", {{"type", "string"}}}}}},
+                    {{"type", "object"},
+                     {"required", {"address"}},
+                     {"properties", {{"address", {{"type", "string"}}}}}}})}};
 }
 
 }  // namespace
@@ -182,9 +183,9 @@ void add_core_routes(Router& router, CoreServices services) {
               .summary = "Prometheus text format 0.0.4",
               .response_type = std::string(metrics::kContentType)},
              [](const Request&) { return metrics_text(); });
-  router.add({.path = "/api/status",
-              .summary = "Version, uptime, workers, sessions, open files vs limit"},
-             [s](const Request&) { return status(s); });
+  router.add(
+      {.path = "/api/status", .summary = "Version, uptime, workers, sessions, open files vs limit"},
+      [s](const Request&) { return status(s); });
   router.add({.path = "/api/config", .summary = "The effective configuration, secrets redacted"},
              [s](const Request&) { return json_response(200, config_json(s->config)); });
   router.add({.path = "/api/auth/method",

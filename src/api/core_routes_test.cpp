@@ -10,9 +10,9 @@
 namespace rustsocks::api {
 namespace {
 
+using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using nlohmann::json;
 
 constexpr const char* kToken = "tok-0123456789abcdef";
 const std::string kBearer = std::string("Bearer ") + kToken;
@@ -34,7 +34,8 @@ struct Fixture {
                 .monitor_alive = [] { return true; }};
     auto tester = [this](PamTestRequest request, std::function<void(PamTestResult)> done) {
       tests.push_back(request);
-      done(PamTestResult{.success = true, .result = "success", .duration = std::chrono::milliseconds(7)});
+      done(PamTestResult{
+          .success = true, .result = "success", .duration = std::chrono::milliseconds(7)});
     };
     add_core_routes(*router, CoreServices{.config = config,
                                           .server = {.version = "9.9.9", .workers = 3},

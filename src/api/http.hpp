@@ -16,7 +16,7 @@ namespace rustsocks::api {
 
 enum class Method { Get, Head, Post, Put, Delete, Patch, Options, Other };
 
-Method method_from(std::string_view name);  // "GET" -> Get; anything unknown -> Other
+Method method_from(std::string_view name);    // "GET" -> Get; anything unknown -> Other
 std::string_view method_name(Method method);  // Get -> "GET"
 
 struct Request {

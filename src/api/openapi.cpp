@@ -17,17 +17,17 @@ std::string lowered(std::string_view text) {
 }
 
 json error_ref(std::string_view description) {
-  return {{"description", description},
-          {"content",
-           {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  return {
+      {"description", description},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
 json operation(const RouteSpec& spec, bool metrics_require_token) {
-  json op{{"summary", spec.summary},
-          {"responses",
-           {{"200",
-             {{"description", "success"}, {"content", {{spec.response_type, json::object()}}}}},
-            {"429", error_ref("too many requests")}}}};
+  json op{
+      {"summary", spec.summary},
+      {"responses",
+       {{"200", {{"description", "success"}, {"content", {{spec.response_type, json::object()}}}}},
+        {"429", error_ref("too many requests")}}}};
   const bool token =
       spec.access == Access::Token || (spec.access == Access::Metrics && metrics_require_token);
   if (token) {
@@ -50,7 +50,8 @@ json operation(const RouteSpec& spec, bool metrics_require_token) {
 json openapi_document(const Router& router, std::string_view version) {
   json paths = json::object();
   for (const auto& spec : router.routes()) {
-    paths[spec.path][lowered(method_name(spec.method))] = operation(spec, router.metrics_require_token());
+    paths[spec.path][lowered(method_name(spec.method))] =
+        operation(spec, router.metrics_require_token());
   }
   const std::string base = router.base_path();
   return {{"openapi", "3.0.3"},

@@ -49,8 +49,8 @@ void Router::add_async(RouteSpec spec, AsyncHandler handler) {
   }
   Entry entry{std::move(handler), nullptr};
   if (spec.per_minute > 0) {
-    entry.limit = std::make_unique<TokenBucket>(spec.per_minute, std::chrono::minutes(1),
-                                                spec.per_minute);
+    entry.limit =
+        std::make_unique<TokenBucket>(spec.per_minute, std::chrono::minutes(1), spec.per_minute);
   }
   specs_.push_back(std::move(spec));
   entries_.push_back(std::move(entry));
@@ -66,7 +66,8 @@ std::optional<std::string_view> Router::relative(std::string_view path) const {
 }
 
 void Router::dispatch(const Request& request, const Reply& reply) {
-  if (!global_.take(request.received)) return reply(too_many(global_.retry_after(request.received)));
+  if (!global_.take(request.received))
+    return reply(too_many(global_.retry_after(request.received)));
   const auto path = relative(path_of(request.target));
   if (!path) return reply(error_response(404, "not_found", "no such route"));
   std::size_t found = specs_.size();
@@ -79,9 +80,9 @@ void Router::dispatch(const Request& request, const Reply& reply) {
   }
   if (found == specs_.size()) {
     if (!path_known) return reply(error_response(404, "not_found", "no such route"));
-    auto response = error_response(405, "method_not_allowed",
-                                   std::string(method_name(request.method)) +
-                                       " is not allowed on this route");
+    auto response =
+        error_response(405, "method_not_allowed",
+                       std::string(method_name(request.method)) + " is not allowed on this route");
     response.headers.emplace_back("Allow", allowed_methods(specs_, *path));
     return reply(std::move(response));
   }

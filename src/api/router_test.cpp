@@ -7,9 +7,9 @@
 namespace rustsocks::api {
 namespace {
 
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Pair;
-using ::testing::Contains;
 
 constexpr const char* kToken = "tok-0123456789abcdef";
 

@@ -26,7 +26,8 @@ constexpr std::string_view kBusy =
 }  // namespace
 
 struct ServerState {
-  ServerState(asio::io_context& io, Router& r, Server::Options o) : acceptor(io), router(r), options(o) {}
+  ServerState(asio::io_context& io, Router& r, Server::Options o)
+      : acceptor(io), router(r), options(o) {}
   tcp::acceptor acceptor;
   Router& router;
   Server::Options options;
@@ -73,7 +74,7 @@ Request to_request(const http::request<http::string_body>& in, const std::string
 }
 
 http::response<http::string_body> to_message(Response response, unsigned version, bool keep,
-                                              bool head) {
+                                             bool head) {
   http::response<http::string_body> out{static_cast<http::status>(response.status), version};
   out.set(http::field::server, "rustsocks");
   out.set(http::field::content_type, response.content_type);

@@ -27,10 +27,9 @@ TokenSet::Digest TokenSet::digest(std::string_view text) {
 bool TokenSet::authorizes(std::string_view authorization) const {
   constexpr std::string_view kScheme = "bearer ";
   if (digests_.empty() || authorization.size() <= kScheme.size()) return false;
-  const bool scheme = std::equal(kScheme.begin(), kScheme.end(), authorization.begin(),
-                                 [](char want, char got) {
-                                   return want == std::tolower(static_cast<unsigned char>(got));
-                                 });
+  const bool scheme = std::equal(
+      kScheme.begin(), kScheme.end(), authorization.begin(),
+      [](char want, char got) { return want == std::tolower(static_cast<unsigned char>(got)); });
   if (!scheme) return false;
   auto token = authorization.substr(kScheme.size());
   while (!token.empty() && token.front() == ' ')

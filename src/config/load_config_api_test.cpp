@@ -27,8 +27,8 @@ LoadResult load(const std::string& text) {
 }
 
 struct TokenFile {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("rs_tokens_" + std::to_string(::getpid()) + ".txt");
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("rs_tokens_" + std::to_string(::getpid()) + ".txt");
   explicit TokenFile(const std::string& text) { std::ofstream(path) << text; }
   ~TokenFile() { std::filesystem::remove(path); }
   TokenFile(const TokenFile&) = delete;
@@ -107,10 +107,10 @@ TEST(ApiConfig, ANonLoopbackApiWithoutTokenIsAnError) {
   EXPECT_TRUE(load(std::string("[sessions]\nstats_api_enabled = true\n") +
                    "stats_api_bind_address = \"0.0.0.0\"\n[api]\ntokens = [\"" + kToken + "\"]\n")
                   .config);
-  EXPECT_TRUE(load("[sessions]\nstats_api_enabled = false\nstats_api_bind_address = \"0.0.0.0\"\n")
-                  .config);
   EXPECT_TRUE(
-      load("[sessions]\nstats_api_enabled = true\nstats_api_bind_address = \"127.0.0.9\"\n").config);
+      load("[sessions]\nstats_api_enabled = false\nstats_api_bind_address = \"0.0.0.0\"\n").config);
+  EXPECT_TRUE(load("[sessions]\nstats_api_enabled = true\nstats_api_bind_address = \"127.0.0.9\"\n")
+                  .config);
 }
 
 TEST(ApiConfig, RejectsBadValuesWithKeyTableAndPosition) {

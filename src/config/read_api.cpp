@@ -58,8 +58,8 @@ std::optional<std::string> normalise_base_path(std::string_view text) {
   if (text.empty() || text.size() > kMaxBasePath) return std::nullopt;
   std::string out = "/";
   for (const char c : text) {
-    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || std::string_view("-._~/").find(c) != std::string_view::npos;
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string_view("-._~/").find(c) != std::string_view::npos;
     if (!safe) return std::nullopt;
     if (c == '/' && out.back() == '/') continue;
     out += c;
@@ -125,8 +125,8 @@ void read_token_file(const toml::value<std::string>& file, Api& api, Diagnostics
     const auto last = line.find_last_not_of(" \t\r");
     std::string token = line.substr(first, last - first + 1);
     if (!is_token(token)) {
-      out.error(file.source(), label + ": line " + std::to_string(number) + " of " +
-                                   quoted(path) + " " + std::string(kTokenRule));
+      out.error(file.source(), label + ": line " + std::to_string(number) + " of " + quoted(path) +
+                                   " " + std::string(kTokenRule));
       continue;
     }
     api.tokens.push_back(std::move(token));
@@ -143,8 +143,8 @@ void read_api_table(const toml::table& root, Api& api, Diagnostics& out) {
       if (is_token(token->get())) {
         api.tokens.push_back(token->get());
       } else {
-        out.error(each.source(), key_label("api.tokens") + ": entry " +
-                                     std::to_string(index + 1) + " " + std::string(kTokenRule));
+        out.error(each.source(), key_label("api.tokens") + ": entry " + std::to_string(index + 1) +
+                                     " " + std::string(kTokenRule));
       }
       ++index;
     }

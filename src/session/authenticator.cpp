@@ -94,6 +94,7 @@ struct Authenticator::Attempt {
   std::string service;  // "-" when no PAM
   std::string client;
   Clock::time_point start = Clock::now();
+  const char* outcome = nullptr;  // Verdict::result when not plain "success"/"failure"
 };
 
 socks5::Method Authenticator::socks_method() const {
@@ -138,6 +139,7 @@ awaitable<Verdict> Authenticator::finish(Attempt& attempt, bool ok, std::string 
        core::text_field("user", user), core::text_field("result", ok ? "success" : "failure"),
        core::number_field("duration_ms", static_cast<std::uint64_t>(elapsed.count()))});
   Verdict verdict;
+  verdict.result = attempt.outcome != nullptr ? attempt.outcome : (ok ? "success" : "failure");
   if (ok) {
     shared_.lockout.record_success(attempt.client, now);
     verdict.ok = true;
@@ -202,11 +204,13 @@ awaitable<Verdict> Authenticator::check_pam_address(const char* tier, const std:
   const auto& config = shared_.config;
   Attempt attempt{tier, "pam.address", service, auth::normalise_rhost(peer)};
   if (shared_.lockout.locked(attempt.client, Clock::now())) {
+    attempt.outcome = "locked_out";
     co_return co_await finish(attempt, false, config.pam.default_user);
   }
   auto outcome = co_await pam_call(
       pam_request(config, service, config.pam.default_user, {}, attempt.client, false));
   count_pam("pam.address", service, outcome);
+  if (outcome.verdict == auth::PamVerdict::Unavailable) attempt.outcome = "unavailable";
   co_return co_await finish(attempt, outcome.verdict == auth::PamVerdict::Success, kAnonymousUser);
 }
 
@@ -226,10 +230,12 @@ awaitable<Verdict> Authenticator::check_credentials(std::string user, std::strin
   Attempt attempt{"socks", method, pam ? config.socks_pam_service : std::string("-"),
                   auth::normalise_rhost(peer)};
   if (shared_.lockout.locked(attempt.client, Clock::now())) {
+    attempt.outcome = "locked_out";
     co_return co_await finish(attempt, false, user);
   }
   auto* cache = pam ? shared_.pam_cache : shared_.userpass_cache;
   if (cache != nullptr && cache->contains(method, user, password)) {
+    attempt.outcome = "cached";
     co_return co_await finish(attempt, true, user);
   }
   bool ok = false;
@@ -238,6 +244,7 @@ awaitable<Verdict> Authenticator::check_credentials(std::string user, std::strin
         pam_request(config, config.socks_pam_service, user, password, attempt.client, true));
     count_pam(method, config.socks_pam_service, outcome);
     ok = outcome.verdict == auth::PamVerdict::Success;
+    if (outcome.verdict == auth::PamVerdict::Unavailable) attempt.outcome = "unavailable";
   } else {
     ok = co_await verify_static(user, password);
   }

@@ -36,6 +36,9 @@ struct AuthShared {
 
 struct Verdict {
   bool ok = false;
+  // Why: "success", "cached" (a login cache hit), "failure", "locked_out", "unavailable" (PAM
+  // gave no verdict). Bounded: used as a label value and in the API's PAM test.
+  const char* result = "failure";
   std::string user = kAnonymousUser;
   std::vector<std::string> groups;  // NSS groups of an authenticated user (getgrouplist)
 };

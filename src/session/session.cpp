@@ -6,6 +6,7 @@
 #include "relay/relay.hpp"
 #include "session/handshake.hpp"
 #include "session/reply_for.hpp"
+#include "session/session_metrics.hpp"
 
 namespace rustsocks::session {
 namespace {
@@ -46,12 +47,24 @@ void log_record(const SessionRecord& record) {
        core::text_field("reason", record.reason)});
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Once per session, at its end: the hot path never touches a shared counter.
+void count_session(const SessionRecord& record) {
+  auto& metrics = session_metrics();
+  metrics.sessions(record.command, record.reply).inc();
+  if (record.up > 0) metrics.bytes_up.inc(record.up);
+  if (record.down > 0) metrics.bytes_down.inc(record.down);
+}
+
 awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer, Authenticator& auth,
                                       const asio::ip::address& peer,
                                       std::chrono::milliseconds limit) {
   asio::steady_timer timer(co_await asio::this_coro::executor, limit);
   auto first = co_await (run_handshake(client, buffer, auth, peer) || timer.async_wait(kNoThrow));
-  if (first.index() == 1) co_return Handshake{core::Errc::HandshakeTimeout, {}, false, {}};
+  if (first.index() == 1) co_return Handshake{core::Errc::HandshakeTimeout, {}, false, false, {}};
   co_return std::get<0>(std::move(first));
 }
 
@@ -76,6 +89,7 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     auto verdict = co_await services.auth.check_client(peer);
     if (!verdict.ok) {
       record.reason = error_code(core::Errc::ClientRefused).message();
+      session_metrics().client_refused.inc();
       co_return;
     }
   }
@@ -83,6 +97,7 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   auto shake =
       co_await handshake_within(client, buffer, services.auth, peer, server.handshake_timeout);
   if (shake.identity.ok) record.user = shake.identity.user;
+  if (shake.has_request) record.command = command_name(shake.request.command);
   if (shake.error) {
     record.reason = shake.error.message();
     if (shake.error == core::Errc::AuthenticationFailed) {
@@ -98,11 +113,18 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     }
     co_return;
   }
+  auto& metrics = session_metrics();
+  metrics.handshake.observe(seconds_since(record.start));
   record.target = socks5::to_string(shake.request.target);
   connect::DialOptions options{.dns_timeout = server.dns_timeout,
                                .connect_timeout = server.connect_timeout};
+  const auto dial_start = std::chrono::steady_clock::now();
   auto dialed =
       co_await connect::dial(services.resolver, dial_target(shake.request.target), options);
+  if (dialed.error == core::Errc::DnsFailure || dialed.error == core::Errc::DnsTimeout) {
+    metrics.dns_failures.inc();
+  }
+  if (!dialed.error) metrics.upstream_connect.observe(seconds_since(dial_start));
   if (dialed.error) {
     auto reply = reply_for(dialed.error);
     record.reply = reply_name(reply);
@@ -151,6 +173,7 @@ awaitable<void> serve(tcp::socket client, Services services) {
   } registration{services.live, services.live.add(&client)};
   co_await run(client, services, record, registration.handle);
   log_record(record);
+  count_session(record);
 }
 
 }  // namespace rustsocks::session

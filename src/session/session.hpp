@@ -32,6 +32,7 @@ struct SessionRecord {
   std::string target = "-";
   std::string reply = "none";
   std::string reason = "closed";
+  const char* command = "none";  // command_name() once a request was read
   std::uint64_t up = 0;
   std::uint64_t down = 0;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
