@@ -39,8 +39,7 @@ api::PamTester make_pam_tester(asio::io_context& control, Workers& workers) {
 std::optional<api::BoundListener> bind_api(const config::Config& config) {
   if (!config.api.enabled) return std::nullopt;
   const auto& api = config.api;
-  return api::bind_api_listener(
-      tcp::endpoint(asio::ip::make_address(api.bind_address), api.port));
+  return api::bind_api_listener(tcp::endpoint(asio::ip::make_address(api.bind_address), api.port));
 }
 
 void ApiService::add_health_checks(Workers& workers) {
@@ -99,13 +98,14 @@ void ApiService::start(asio::io_context& control, Workers& workers,
                                                    .health = health_});
   // Other modules register here, before serving: router_->add(...) / add_async(...) for their
   // routes (paths under /api/ require the token), health_.add_check("acl", ...) for readiness.
-  server_ = std::make_unique<api::Server>(
-      control, std::move(*listener_), *router_,
-      api::Server::Options{.max_connections = api.max_connections, .read_timeout = api.read_timeout});
+  server_ =
+      std::make_unique<api::Server>(control, std::move(*listener_), *router_,
+                                    api::Server::Options{.max_connections = api.max_connections,
+                                                         .read_timeout = api.read_timeout});
   listener_.reset();
   server_->start();
-  spdlog::info("API listening on {} (base path {}, {} token(s))", endpoint_text(server_->endpoint()),
-               api.base_path, api.tokens.size());
+  spdlog::info("management API on {} (base path {}, {} token(s))",
+               endpoint_text(server_->endpoint()), api.base_path, api.tokens.size());
 }
 
 void ApiService::stop() {

@@ -6,8 +6,8 @@
 namespace rustsocks::session {
 namespace {
 
-constexpr auto kCommands = std::to_array<std::string_view>({"connect", "bind", "udp_associate",
-                                                            "none", "other"});
+constexpr auto kCommands =
+    std::to_array<std::string_view>({"connect", "bind", "udp_associate", "none", "other"});
 constexpr auto kReplies = std::to_array<std::string_view>(
     {"succeeded", "general_failure", "not_allowed", "network_unreachable", "host_unreachable",
      "connection_refused", "ttl_expired", "command_not_supported", "address_type_not_supported",
@@ -22,8 +22,8 @@ std::size_t index_of(const std::array<std::string_view, N>& names, std::string_v
 }
 
 metrics::Counter& session_counter(std::size_t command, std::size_t reply) {
-  using Slots = std::array<std::array<std::atomic<metrics::Counter*>, kReplies.size()>,
-                           kCommands.size()>;
+  using Slots =
+      std::array<std::array<std::atomic<metrics::Counter*>, kReplies.size()>, kCommands.size()>;
   static Slots slots{};
   auto& slot = slots[command][reply];
   auto* counter = slot.load(std::memory_order_acquire);
@@ -72,9 +72,9 @@ SessionMetrics& session_metrics() {
       .bytes_down = r.counter("rustsocks_bytes_total",
                               "Bytes relayed, counted when a session ends (up: client to target)",
                               {{"direction", "down"}}),
-      .client_refused = r.counter("rustsocks_connections_rejected_total",
-                                  "Connections closed without service, by reason",
-                                  {{"reason", "client_auth"}}),
+      .client_refused =
+          r.counter("rustsocks_connections_rejected_total",
+                    "Connections closed without service, by reason", {{"reason", "client_auth"}}),
   };
   return metrics;
 }
