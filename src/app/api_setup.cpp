@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
+#include "session/session_metrics.hpp"
 
 namespace rustsocks::app {
 namespace {
@@ -67,6 +68,8 @@ void ApiService::start(asio::io_context& control, Workers& workers,
     return true;
   }();
   (void)process_metrics;
+  session::register_session_metrics();
+  session::register_auth_metrics(config_.auth);
   if (!listener_) return;
   const auto& api = config_.api;
   router_ = std::make_unique<api::Router>(

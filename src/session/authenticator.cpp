@@ -87,6 +87,32 @@ std::vector<std::string> lookup_groups(const std::string& user) {
 
 }  // namespace
 
+void register_auth_metrics(const config::Auth& config) {
+  auto both = [](const char* tier, const char* method) {
+    for (const char* result : {"success", "failure"})
+      (void)auth_counter(tier, method, result);
+  };
+  auto pam = [](const char* method, const std::string& service) {
+    for (const char* result : {"success", "failure", "unavailable"})
+      (void)pam_counter(method, service, result);
+    (void)pam_duration(method, service);
+  };
+  const bool any = config.client_method != config::ClientMethod::None ||
+                   config.socks_method != config::SocksMethod::None;
+  if (any) {
+    (void)metrics::registry().counter("rustsocks_auth_lockouts_total",
+                                      "Client IPs locked out after repeated failures");
+  }
+  if (config.client_method == config::ClientMethod::PamAddress) {
+    both("client", "pam.address");
+    pam("pam.address", config.client_pam_service);
+  }
+  if (config.socks_method == config::SocksMethod::None) return;
+  const char* method = method_name(config.socks_method);
+  both("socks", method);
+  if (config.socks_method != config::SocksMethod::UserPass) pam(method, config.socks_pam_service);
+}
+
 // What is known about one attempt while it runs; finish() logs and counts it.
 struct Authenticator::Attempt {
   const char* tier;

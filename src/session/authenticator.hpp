@@ -43,6 +43,10 @@ struct Verdict {
   std::vector<std::string> groups;  // NSS groups of an authenticated user (getgrouplist)
 };
 
+// At start-up: the auth_total and PAM series of the configured methods and services, so a
+// scrape shows them (at 0) before the first login.
+void register_auth_metrics(const config::Auth& config);
+
 class Authenticator {
  public:
   Authenticator(AuthShared& shared, auth::PamChannel* pam) : shared_(shared), pam_(pam) {}

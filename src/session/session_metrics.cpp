@@ -80,3 +80,11 @@ SessionMetrics& session_metrics() {
 }
 
 }  // namespace rustsocks::session
+
+namespace rustsocks::session {
+
+void register_session_metrics() {
+  (void)session_metrics().sessions("connect", "succeeded");
+}
+
+}  // namespace rustsocks::session

@@ -29,4 +29,8 @@ struct SessionMetrics {
 // The process' one set (registered in the global registry on first use).
 SessionMetrics& session_metrics();
 
+// At start-up, so a scrape shows every family (with HELP and TYPE) before the first session:
+// the session metrics and sessions_total{command="connect",reply="succeeded"}.
+void register_session_metrics();
+
 }  // namespace rustsocks::session
