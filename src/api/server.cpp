@@ -17,11 +17,18 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 constexpr auto kLogInterval = std::chrono::seconds(10);
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
-constexpr std::string_view kBusy =
-    "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nConnection: close\r\n"
-    "Retry-After: 1\r\nContent-Length: 68\r\n\r\n"
-    R"({"error":"too_many_requests","message":"too many API connections"})"
-    "\n";
+
+// Written, without waiting, to a connection over max_connections.
+const std::string& busy_response() {
+  static const std::string text = [] {
+    const std::string body = R"({"error":"too_many_requests","message":"too many API connections"})"
+                             "\n";
+    return "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+           "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return text;
+}
 
 }  // namespace
 
@@ -169,7 +176,7 @@ awaitable<void> serve(tcp::socket socket, StatePtr state) {
 void refuse_busy(ServerState& state, tcp::socket& socket) {
   error_code ignored;
   socket.non_blocking(true, ignored);
-  (void)socket.write_some(asio::buffer(kBusy), ignored);  // best effort, never waits
+  (void)socket.write_some(asio::buffer(busy_response()), ignored);  // best effort, never waits
   socket.close(ignored);
   ++state.busy_since_log;
   const auto now = std::chrono::steady_clock::now();

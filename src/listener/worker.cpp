@@ -106,6 +106,8 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
+  // The socket listens already (the kernel queues connections): ready before the loop's first turn.
+  accepting_ = true;
   asio::co_spawn(io_, accept_loop(), asio::detached);
   if (idle_.enabled()) asio::co_spawn(io_, idle_.run(), asio::detached);
   thread_ = std::thread([this] { io_.run(); });
@@ -153,9 +155,9 @@ awaitable<void> Worker::accept_loop() {
   asio::steady_timer backoff(io_);
   auto last_error_log = std::chrono::steady_clock::time_point{};
   auto& metrics = listener_metrics();
-  struct Accepting {  // cleared on every way out of the loop
+  struct Accepting {  // set by start(), cleared on every way out of the loop
     std::atomic<bool>& flag;
-    explicit Accepting(std::atomic<bool>& f) : flag(f) { flag = true; }
+    explicit Accepting(std::atomic<bool>& f) : flag(f) {}
     ~Accepting() { flag = false; }
     Accepting(const Accepting&) = delete;
     Accepting& operator=(const Accepting&) = delete;

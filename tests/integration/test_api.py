@@ -199,7 +199,9 @@ class Limits(ApiCase):
         extra = self.track(h.tcp_connect(self.api_host, self.api_port))
         data, _ = h.read_to_eof(extra, 5)
         self.assertTrue(data.startswith(b"HTTP/1.1 429"), data)
-        self.assertIn(b"too many API connections", data)
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertIn(f"Content-Length: {len(body)}\r\n".encode(), head + b"\r\n")
+        self.assertIn(b"too many API connections", body)
         for s in held:
             s.close()
         dl = h.Deadline(10)
