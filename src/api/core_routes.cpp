@@ -194,12 +194,13 @@ void add_core_routes(Router& router, CoreServices services) {
   router.add({.path = "/api/auth/pam/status",
               .summary = "Each PAM service in use, its file, the monitor's state; uid and gid"},
              [s](const Request&) { return pam_status(s); });
-  router.add_async({.method = Method::Post,
-                    .path = "/api/auth/pam/test",
-                    .summary = "One PAM check through the real login path (off by default)",
-                    .request_schema = pam_test_schema(),
-                    .per_minute = s->config.api.pam_tests_per_minute},
-                   [s](const Request& request, Reply reply) { pam_test(s, request, reply); });
+  router.add_async(
+      {.method = Method::Post,
+       .path = "/api/auth/pam/test",
+       .summary = "One PAM check through the real login path (off by default)",
+       .request_schema = pam_test_schema(),
+       .per_minute = s->config.api.pam_tests_per_minute},
+      [s](const Request& request, const Reply& reply) { pam_test(s, request, reply); });
   const Router* self = &router;
   router.add({.path = "/api/openapi.json", .summary = "This API as an OpenAPI 3 document"},
              [self, s](const Request&) {

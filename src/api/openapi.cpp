@@ -53,7 +53,7 @@ json openapi_document(const Router& router, std::string_view version) {
     paths[spec.path][lowered(method_name(spec.method))] =
         operation(spec, router.metrics_require_token());
   }
-  const std::string base = router.base_path();
+  const std::string& base = router.base_path();
   return {{"openapi", "3.0.3"},
           {"info", {{"title", "rustsocks management API"}, {"version", version}}},
           {"servers", json::array({{{"url", base}}})},

@@ -57,6 +57,8 @@ struct Registration {  // a connection is in `live` exactly as long as its frame
   ~Registration() { state->live.erase(stream); }
   Registration(const Registration&) = delete;
   Registration& operator=(const Registration&) = delete;
+  Registration(Registration&&) = delete;
+  Registration& operator=(Registration&&) = delete;
 };
 
 Response error_for(const error_code& ec) {
@@ -67,6 +69,13 @@ Response error_for(const error_code& ec) {
     return error_response(431, "header_too_large", "the request header is over 8 KiB");
   }
   return error_response(400, "bad_request", "malformed HTTP request");
+}
+
+// The client went away, was too slow, or the server closed it: nothing to answer.
+bool ended(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+         ec == asio::error::connection_reset;
 }
 
 Request to_request(const http::request<http::string_body>& in, const std::string& peer) {
@@ -86,8 +95,9 @@ http::response<http::string_body> to_message(Response response, unsigned version
   out.set(http::field::server, "rustsocks");
   out.set(http::field::content_type, response.content_type);
   out.set(http::field::cache_control, "no-store");
-  for (auto& [name, value] : response.headers)
+  for (auto& [name, value] : response.headers) {
     out.set(name, value);
+  }
   out.body() = std::move(response.body);
   out.keep_alive(keep);
   out.prepare_payload();
@@ -146,9 +156,7 @@ awaitable<void> serve(tcp::socket socket, StatePtr state) {
     stream.expires_after(limit);
     auto [read_error, n] = co_await http::async_read(stream, buffer, parser, kNoThrow);
     if (state->stopped) co_return;
-    if (read_error == http::error::end_of_stream || read_error == asio::error::eof) break;
-    if (read_error == beast::error::timeout || read_error == asio::error::operation_aborted ||
-        read_error == asio::error::connection_reset) {
+    if (ended(read_error)) {
       spdlog::debug("api: {} closed: {}", peer, read_error.message());
       break;
     }

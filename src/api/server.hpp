@@ -39,6 +39,8 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
 
   tcp::endpoint endpoint() const { return endpoint_; }
   void start();  // spawns the accept loop on the io_context

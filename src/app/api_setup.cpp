@@ -25,7 +25,7 @@ api::PamTester make_pam_tester(asio::io_context& control, Workers& workers) {
                              .password = std::move(request.password),
                              .address = std::move(request.address),
                              .peer = std::move(request.peer)};
-    auto back = [&control, done = std::move(done)](listener::LoginTestResult result) {
+    auto back = [&control, done = std::move(done)](const listener::LoginTestResult& result) {
       api::PamTestResult answer{.success = result.verdict.ok,
                                 .result = result.verdict.result,
                                 .duration = result.duration};
@@ -46,8 +46,9 @@ std::optional<api::BoundListener> bind_api(const config::Config& config) {
 void ApiService::add_health_checks(Workers& workers) {
   health_.add_check("listeners", [&workers]() -> std::optional<std::string> {
     std::size_t down = 0;
-    for (const auto& worker : workers)
+    for (const auto& worker : workers) {
       down += worker->accepting() ? 0U : 1U;
+    }
     if (down == 0) return std::nullopt;
     return std::to_string(down) + " of " + std::to_string(workers.size()) +
            " SOCKS listeners are not accepting";

@@ -98,7 +98,7 @@ void read_sessions_keys(const toml::table& root, Api& api, Diagnostics& out) {
 }
 
 void read_token_file(const toml::value<std::string>& file, Api& api, Diagnostics& out) {
-  const std::string path = file.get();
+  const std::string& path = file.get();
   const std::string label = key_label("api.token_file");
   errno = 0;
   std::ifstream in(path);
@@ -149,7 +149,8 @@ void read_api_table(const toml::table& root, Api& api, Diagnostics& out) {
       ++index;
     }
   }
-  if (const auto* file = root.at_path("api.token_file").as_string(); file && !file->get().empty()) {
+  if (const auto* file = root.at_path("api.token_file").as_string();
+      file != nullptr && !file->get().empty()) {
     read_token_file(*file, api, out);
   }
   if (const auto* on = root.at_path("api.metrics_require_token").as_boolean()) {

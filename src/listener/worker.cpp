@@ -35,6 +35,20 @@ ListenerMetrics& listener_metrics() {
   return metrics;
 }
 
+// Clears a flag on every way out of a scope (a coroutine's too, when its frame is destroyed).
+class ClearOnExit {
+ public:
+  explicit ClearOnExit(std::atomic<bool>& flag) : flag_(flag) {}
+  ~ClearOnExit() { flag_ = false; }
+  ClearOnExit(const ClearOnExit&) = delete;
+  ClearOnExit& operator=(const ClearOnExit&) = delete;
+  ClearOnExit(ClearOnExit&&) = delete;
+  ClearOnExit& operator=(ClearOnExit&&) = delete;
+
+ private:
+  std::atomic<bool>& flag_;
+};
+
 awaitable<LoginTestResult> run_login_test(session::Authenticator& auth, LoginTest test) {
   const auto start = std::chrono::steady_clock::now();
   LoginTestResult out;
@@ -150,18 +164,29 @@ void Worker::log_rejection() {
   last_rejection_log_ = now;
 }
 
+bool Worker::admit(tcp::socket& socket) {
+  auto& metrics = listener_metrics();
+  counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+  metrics.accepted.inc();
+  if (counters_.active.fetch_add(1, std::memory_order_relaxed) < config_.server.max_connections) {
+    metrics.active.add(1);
+    return true;
+  }
+  counters_.active.fetch_sub(1, std::memory_order_relaxed);
+  counters_.rejected_limit.fetch_add(1, std::memory_order_relaxed);
+  metrics.over_limit.inc();
+  error_code ignored;
+  socket.close(ignored);
+  log_rejection();
+  return false;
+}
+
 awaitable<void> Worker::accept_loop() {
   session::Services services{config_, resolver_, pipes_, live_, auth_, idle_};
   asio::steady_timer backoff(io_);
   auto last_error_log = std::chrono::steady_clock::time_point{};
   auto& metrics = listener_metrics();
-  struct Accepting {  // set by start(), cleared on every way out of the loop
-    std::atomic<bool>& flag;
-    explicit Accepting(std::atomic<bool>& f) : flag(f) {}
-    ~Accepting() { flag = false; }
-    Accepting(const Accepting&) = delete;
-    Accepting& operator=(const Accepting&) = delete;
-  } accepting(accepting_);
+  ClearOnExit accepting(accepting_);  // set by start()
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
@@ -180,19 +205,7 @@ awaitable<void> Worker::accept_loop() {
       }
       continue;
     }
-    counters_.accepted.fetch_add(1, std::memory_order_relaxed);
-    metrics.accepted.inc();
-    if (counters_.active.fetch_add(1, std::memory_order_relaxed) >=
-        config_.server.max_connections) {
-      counters_.active.fetch_sub(1, std::memory_order_relaxed);
-      counters_.rejected_limit.fetch_add(1, std::memory_order_relaxed);
-      metrics.over_limit.inc();
-      error_code ignored;
-      socket.close(ignored);
-      log_rejection();
-      continue;
-    }
-    metrics.active.add(1);
+    if (!admit(socket)) continue;
     auto& active = counters_.active;
     auto on_end = [&active, &metrics](const std::exception_ptr& error) {
       active.fetch_sub(1, std::memory_order_relaxed);

@@ -78,6 +78,8 @@ class Worker {
 
  private:
   awaitable<void> accept_loop();
+  // Counts an accepted connection; false (closed, counted, logged) when over max_connections.
+  bool admit(tcp::socket& socket);
   void log_rejection();
 
   const config::Config& config_;

@@ -89,12 +89,14 @@ std::vector<std::string> lookup_groups(const std::string& user) {
 
 void register_auth_metrics(const config::Auth& config) {
   auto both = [](const char* tier, const char* method) {
-    for (const char* result : {"success", "failure"})
+    for (const char* result : {"success", "failure"}) {
       (void)auth_counter(tier, method, result);
+    }
   };
   auto pam = [](const char* method, const std::string& service) {
-    for (const char* result : {"success", "failure", "unavailable"})
+    for (const char* result : {"success", "failure", "unavailable"}) {
       (void)pam_counter(method, service, result);
+    }
     (void)pam_duration(method, service);
   };
   const bool any = config.client_method != config::ClientMethod::None ||
@@ -154,6 +156,11 @@ awaitable<bool> Authenticator::verify_static(std::string user, std::string passw
   co_return verified.value_or(false);
 }
 
+const char* Authenticator::result_of(const Attempt& attempt, bool ok) {
+  if (attempt.outcome != nullptr) return attempt.outcome;
+  return ok ? "success" : "failure";
+}
+
 awaitable<Verdict> Authenticator::finish(Attempt& attempt, bool ok, std::string user) {
   auto now = Clock::now();
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - attempt.start);
@@ -165,7 +172,7 @@ awaitable<Verdict> Authenticator::finish(Attempt& attempt, bool ok, std::string 
        core::text_field("user", user), core::text_field("result", ok ? "success" : "failure"),
        core::number_field("duration_ms", static_cast<std::uint64_t>(elapsed.count()))});
   Verdict verdict;
-  verdict.result = attempt.outcome != nullptr ? attempt.outcome : (ok ? "success" : "failure");
+  verdict.result = result_of(attempt, ok);
   if (ok) {
     shared_.lockout.record_success(attempt.client, now);
     verdict.ok = true;

@@ -65,6 +65,7 @@ class Authenticator {
 
  private:
   struct Attempt;
+  static const char* result_of(const Attempt& attempt, bool ok);  // Verdict::result
   awaitable<Verdict> finish(Attempt& attempt, bool ok, std::string user);
   awaitable<Verdict> check_pam_address(const char* tier, const std::string& service,
                                        const asio::ip::address& peer);

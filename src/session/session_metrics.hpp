@@ -23,7 +23,7 @@ struct SessionMetrics {
 
   // rustsocks_sessions_total{command, reply}: registered on a pair's first use, then lock-free.
   // Unknown names count as "other", so a label value can never come from outside.
-  metrics::Counter& sessions(std::string_view command, std::string_view reply);
+  static metrics::Counter& sessions(std::string_view command, std::string_view reply);
 };
 
 // The process' one set (registered in the global registry on first use).
