@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "app/api_setup.hpp"
 #include "app/auth_setup.hpp"
 #include "app/privileges.hpp"
 #include "connect/resolver.hpp"
@@ -41,7 +42,7 @@ awaitable<bool> wait_drained(listener::ConnectionCounters& counters,
 
 awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers,
                          listener::ConnectionCounters& counters, std::chrono::seconds grace,
-                         asio::signal_set& signals, asio::io_context& control) {
+                         asio::signal_set& signals, asio::io_context& control, ApiService& api) {
   for (auto& worker : workers)
     worker->stop_accepting();
   auto live = counters.active.load(std::memory_order_relaxed);
@@ -56,6 +57,7 @@ awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers
   }
   for (auto& worker : workers)
     worker->stop();
+  api.stop();  // the API answered /health and /metrics during the drain
   error_code ignored;
   signals.cancel(ignored);
   control.stop();  // the signal set may still hold the loop: main goes on to join and exit
@@ -99,6 +101,7 @@ int run(const config::Config& config) {
   AuthServices auth(config);
   auto listeners = bind_listeners(config, count);
   auto endpoint = listeners.front().endpoint;
+  auto api_listener = bind_api(config);
   auto pam_channels = auth.start_pam_monitor(count);  // forked while still root, no threads yet
   if (run_as) {
     drop_privileges(*run_as);
@@ -118,6 +121,7 @@ int run(const config::Config& config) {
   listener::ConnectionCounters counters;
   auto resolver = std::make_unique<connect::Resolver>();
   asio::io_context control(1);
+  ApiService api(config, std::move(api_listener));
   // Signals are caught from here on: one arriving during start-up still drains cleanly.
   asio::signal_set signals(control, SIGINT, SIGTERM);
   std::vector<std::unique_ptr<listener::Worker>> workers;
@@ -131,7 +135,7 @@ int run(const config::Config& config) {
     spdlog::info("received {}: draining (send it again to close live sessions now)",
                  signal == SIGINT ? "SIGINT" : "SIGTERM");
     asio::co_spawn(control,
-                   shutdown(workers, counters, config.server.shutdown_grace, signals, control),
+                   shutdown(workers, counters, config.server.shutdown_grace, signals, control, api),
                    asio::detached);
     signals.async_wait([&](const error_code& again, int) {
       if (again) return;
@@ -142,6 +146,7 @@ int run(const config::Config& config) {
   });
   for (auto& worker : workers)
     worker->start();
+  api.start(control, workers, counters);
   spdlog::info("listening on {} ({} workers, max_connections {})", endpoint_text(endpoint), count,
                config.server.max_connections);
 

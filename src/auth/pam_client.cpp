@@ -1,6 +1,7 @@
 #include "auth/pam_client.hpp"
 
 #include <array>
+#include <atomic>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -120,7 +121,7 @@ struct PamChannel::State {
   std::chrono::milliseconds timeout;
   std::unordered_map<std::uint32_t, Waiter*> waiters;
   std::uint32_t next_id = 1;
-  bool alive = true;
+  std::atomic<bool> alive{true};  // read by the API's health check on the control thread
   Clock::time_point last_timeout_log{};
   std::uint64_t timeouts_since_log = 0;
 };

@@ -54,7 +54,7 @@ class PamChannel {
   // once sent. Never throws for I/O; a dead monitor (logged once) or a timeout gives Unavailable.
   awaitable<PamOutcome> authenticate(PamRequest request);
 
-  // False once the monitor's end is closed (it died or exited) or after close().
+  // False once the monitor's end is closed (it died or exited) or after close(). Thread-safe.
   bool alive() const;
   // For shutdown: pending calls finish as Unavailable; the monitor sees the channel close.
   void close();

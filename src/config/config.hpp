@@ -79,10 +79,27 @@ struct Logging {
   std::string file;  // empty = stderr
 };
 
+// The management API (api/): RustSocks' [sessions] stats_api_* and base_path keys, and our [api].
+struct Api {
+  bool enabled = false;                    // [sessions] stats_api_enabled
+  std::string bind_address = "127.0.0.1";  // [sessions] stats_api_bind_address, an IP literal
+  std::uint16_t port = 9090;               // [sessions] stats_api_port (0: ephemeral, tests)
+  std::string base_path = "/";             // [sessions] base_path, normalised: "/" or "/a/b"
+  std::vector<std::string> tokens;         // [api] tokens, then the lines of token_file
+  std::string token_file;                  // [api] token_file ("" = none), already read
+  bool metrics_require_token = false;
+  bool pam_test_enabled = false;
+  std::size_t max_connections = 64;                // API connections at once; more are refused
+  std::chrono::milliseconds read_timeout{10'000};  // to read one whole request (and keep-alive)
+  unsigned requests_per_second = 50;               // every client together; over it: 429
+  unsigned pam_tests_per_minute = 10;              // POST /api/auth/pam/test; over it: 429
+};
+
 struct Config {
   Server server;
   Logging logging;
   Auth auth;
+  Api api;
 };
 
 // Everything a load produced: a config when there were no errors, plus every error and warning

@@ -76,6 +76,38 @@ file = ""
 
 )toml";
 
+constexpr std::string_view kApi = R"toml([sessions]
+# The management API: /health, /metrics and /api/* over HTTP/1.1 (docs/api.md).
+stats_api_enabled = false
+# Address of the API: an IPv4 or IPv6 literal. Anything but loopback needs an [api] token.
+stats_api_bind_address = "127.0.0.1"
+# TCP port of the API: 0 to 65535.
+stats_api_port = 9090
+# Prefix of every API path, /health and /metrics included ("/rs" serves /rs/health).
+base_path = "/"
+
+[api]
+# Bearer tokens for /api/* (several, so a token can be rotated): 16 to 256 printable ASCII
+# characters each. Clients send "Authorization: Bearer <token>".
+tokens = []
+# File with more tokens, one a line (blank lines and # comments are skipped); "" = none.
+token_file = ""
+# Ask for a token on /metrics too.
+metrics_require_token = false
+# Serve POST /api/auth/pam/test, which checks a password through PAM (a password oracle).
+pam_test_enabled = false
+# API connections served at once; more are refused: 1 to 10000.
+max_connections = 64
+# Time a client has to send one whole request (also the keep-alive idle limit), in ms:
+# 100 to 300000.
+read_timeout_ms = 10000
+# Requests per second over all API clients; more get 429: 1 to 100000.
+requests_per_second = 50
+# POST /api/auth/pam/test calls per minute; more get 429: 1 to 600.
+pam_tests_per_minute = 10
+
+)toml";
+
 constexpr std::string_view kAuth = R"toml([auth]
 # Check made on connect, before any SOCKS byte: "none", or "pam.address" (PAM, with the client's
 # address as PAM_RHOST, no password).
@@ -138,7 +170,7 @@ cache_ttl_secs = 60
 
 std::string example_config() {
   std::string text;
-  for (const std::string_view part : {kIntro, kServer, kLogging, kAuth, kAuthDetails}) {
+  for (const std::string_view part : {kIntro, kServer, kLogging, kApi, kAuth, kAuthDetails}) {
     text += part;
   }
   return text;

@@ -25,9 +25,10 @@ constexpr std::string_view kAclOn =
     "is true, but ACLs are not implemented in this build; refusing to start a proxy without the "
     "rules it was given (set it to false or remove [acl])";
 constexpr std::string_view kSessions =
-    "is ignored: session persistence and the stats API are not implemented in this build";
-constexpr std::string_view kStatsApiOn =
-    "is true, but the stats/REST API is not implemented in this build; no API is started";
+    "is ignored: session persistence is not implemented in this build";
+constexpr std::string_view kSwagger =
+    "is ignored: there is no Swagger UI; the OpenAPI description is always served at "
+    "<base_path>/api/openapi.json when the API is enabled";
 constexpr std::string_view kDashboardOn =
     "is true, but the dashboard is not implemented in this build; nothing is served";
 constexpr std::string_view kDashboard =
@@ -135,12 +136,12 @@ constexpr auto kKeys = std::to_array<KeySpec>({
     {"sessions.cleanup_interval_hours", Integer, Warn, kSessions, {}},
     {"sessions.traffic_update_packet_interval", Integer, Warn, kSessions, {}},
     {"sessions.stats_window_hours", Integer, Warn, kSessions, {}},
-    {"sessions.stats_api_enabled", Bool, LoudIfTrue, kSessions, kStatsApiOn},
-    {"sessions.stats_api_bind_address", String, Warn, kSessions, {}},
-    {"sessions.stats_api_port", Integer, Warn, kSessions, {}},
-    {"sessions.swagger_enabled", Bool, Warn, kSessions, {}},
-    {"sessions.dashboard_enabled", Bool, LoudIfTrue, kSessions, kDashboardOn},
-    {"sessions.base_path", String, Warn, kSessions, {}},
+    {"sessions.stats_api_enabled", Bool, Read, {}, {}},
+    {"sessions.stats_api_bind_address", String, Read, {}, {}},
+    {"sessions.stats_api_port", Integer, Read, {}, {}},
+    {"sessions.swagger_enabled", Bool, Warn, kSwagger, {}},
+    {"sessions.dashboard_enabled", Bool, LoudIfTrue, kDashboard, kDashboardOn},
+    {"sessions.base_path", String, Read, {}, {}},
     {"sessions.dashboard_auth", Table, Quiet, {}, {}},
     {"sessions.dashboard_auth.enabled", Bool, Warn, kDashboard, {}},
     {"sessions.dashboard_auth.users", TableArray, Warn, kDashboard, {}},
@@ -151,6 +152,15 @@ constexpr auto kKeys = std::to_array<KeySpec>({
     {"sessions.dashboard_auth.session_secret", String, Warn, kDashboard, {}},
     {"sessions.dashboard_auth.session_duration_hours", Integer, Warn, kDashboard, {}},
     {"sessions.dashboard_auth.base_path", String, Warn, kMisplaced, {}},
+    {"api", Table, Quiet, {}, {}},
+    {"api.tokens", StringArray, Read, {}, {}},
+    {"api.token_file", String, Read, {}, {}},
+    {"api.metrics_require_token", Bool, Read, {}, {}},
+    {"api.pam_test_enabled", Bool, Read, {}, {}},
+    {"api.max_connections", Integer, Read, {}, {}},
+    {"api.read_timeout_ms", Integer, Read, {}, {}},
+    {"api.requests_per_second", Integer, Read, {}, {}},
+    {"api.pam_tests_per_minute", Integer, Read, {}, {}},
     {"metrics", Table, Quiet, {}, {}},
     {"metrics.enabled", Bool, Warn, kMetrics, {}},
     {"metrics.storage", String, Warn, kMetrics, {}},

@@ -92,6 +92,8 @@ bool is_plain_text(std::string_view text, std::size_t max_bytes);
 
 // [auth], [auth.lockout], [auth.pam]; then read_users() and the checks between them.
 void read_auth(const toml::table& root, Auth& auth, Diagnostics& out);
+// [sessions] stats_api_* and base_path, [api] (reads token_file), and the loopback-or-token rule.
+void read_api(const toml::table& root, Api& api, Diagnostics& out);
 // [[auth.users]]: each entry, duplicates, plain-text passwords. Checks against the method are
 // read_auth()'s.
 void read_users(const toml::table& root, Auth& auth, Diagnostics& out);

@@ -264,6 +264,7 @@ Config read_settings(const toml::table& root, Diagnostics& out) {
   read_relay_keys(root, config.server, out);
   read_logging(root, config.logging, out);
   read_auth(root, config.auth, out);
+  read_api(root, config.api, out);
   return config;
 }
 

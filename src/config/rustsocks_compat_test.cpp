@@ -190,9 +190,6 @@ constexpr auto kWarnedKeys =
                                      "sessions.cleanup_interval_hours",
                                      "sessions.traffic_update_packet_interval",
                                      "sessions.stats_window_hours",
-                                     "sessions.stats_api_enabled",
-                                     "sessions.stats_api_bind_address",
-                                     "sessions.stats_api_port",
                                      "sessions.swagger_enabled",
                                      "sessions.dashboard_enabled",
                                      "sessions.dashboard_auth.enabled",
@@ -308,13 +305,17 @@ TEST(RustSocksConfig, LoadsAPamConfigWithItsServiceNames) {
   EXPECT_FALSE(auth.pam.verify_service);
 }
 
-TEST(RustSocksConfig, WarnsThatAnEnabledStatsApiIsNotStarted) {
-  EXPECT_THAT(load("[sessions]\nstats_api_enabled = true\n").warnings,
-              ElementsAre("test.toml:2:1: 'sessions.stats_api_enabled' in [sessions] is true, but "
-                          "the stats/REST API is not implemented in this build; no API is "
-                          "started"));
-  EXPECT_THAT(load("[sessions]\nstats_api_enabled = false\n").warnings,
-              ElementsAre(HasSubstr("is ignored: session persistence and the stats API")));
+TEST(RustSocksConfig, ReadsTheStatsApiKeysAndWarnsOnTheRest) {
+  const auto result = load(
+      "[sessions]\nstats_api_enabled = true\nstats_api_port = 9191\nbase_path = \"//rs//\"\n"
+      "swagger_enabled = true\n");
+  ASSERT_TRUE(result.config) << ::testing::PrintToString(result.errors);
+  EXPECT_TRUE(result.config->api.enabled);
+  EXPECT_EQ(result.config->api.port, 9191);
+  EXPECT_EQ(result.config->api.base_path, "/rs");
+  EXPECT_THAT(result.warnings, ElementsAre(HasSubstr("there is no Swagger UI")));
+  EXPECT_THAT(load("[sessions]\nenabled = false\n").warnings,
+              ElementsAre(HasSubstr("is ignored: session persistence is not implemented")));
   EXPECT_THAT(load("[qos]\nenabled = true\n").warnings,
               ElementsAre(HasSubstr("no bandwidth shaping or per-user connection limits apply")));
 }

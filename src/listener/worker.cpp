@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "core/log.hpp"
+#include "metrics/registry.hpp"
 #include "session/session.hpp"
 
 namespace rustsocks::listener {
@@ -16,6 +17,57 @@ constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 bool is_resource_exhaustion(const error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
          ec == asio::error::no_memory || ec == error_code(ENFILE, boost::system::system_category());
+}
+
+// Bumped once per accepted connection, never per byte.
+struct ListenerMetrics {
+  metrics::Counter& accepted = metrics::registry().counter("rustsocks_connections_accepted_total",
+                                                           "Client connections accepted");
+  metrics::Gauge& active = metrics::registry().gauge("rustsocks_connections_active",
+                                                     "Client connections being served now");
+  metrics::Counter& over_limit = metrics::registry().counter(
+      "rustsocks_connections_rejected_total", "Connections closed without service, by reason",
+      {{"reason", "max_connections"}});
+};
+
+ListenerMetrics& listener_metrics() {
+  static ListenerMetrics metrics;
+  return metrics;
+}
+
+// Clears a flag on every way out of a scope (a coroutine's too, when its frame is destroyed).
+class ClearOnExit {
+ public:
+  explicit ClearOnExit(std::atomic<bool>& flag) : flag_(flag) {}
+  ~ClearOnExit() { flag_ = false; }
+  ClearOnExit(const ClearOnExit&) = delete;
+  ClearOnExit& operator=(const ClearOnExit&) = delete;
+  ClearOnExit(ClearOnExit&&) = delete;
+  ClearOnExit& operator=(ClearOnExit&&) = delete;
+
+ private:
+  std::atomic<bool>& flag_;
+};
+
+awaitable<LoginTestResult> run_login_test(session::Authenticator& auth, LoginTest test) {
+  const auto start = std::chrono::steady_clock::now();
+  LoginTestResult out;
+  error_code ec;
+  if (test.by_address) {
+    auto address = asio::ip::make_address(test.address, ec);
+    if (!ec) {
+      out.verdict = auth.address_check_after_request() ? co_await auth.check_address(address)
+                                                       : co_await auth.check_client(address);
+    }
+  } else {
+    auto peer = asio::ip::make_address(test.peer, ec);
+    if (ec) peer = asio::ip::address_v4::loopback();
+    out.verdict =
+        co_await auth.check_credentials(std::move(test.username), std::move(test.password), peer);
+  }
+  out.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  co_return out;
 }
 
 }  // namespace
@@ -68,6 +120,8 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
+  // The socket listens already (the kernel queues connections): ready before the loop's first turn.
+  accepting_ = true;
   asio::co_spawn(io_, accept_loop(), asio::detached);
   if (idle_.enabled()) asio::co_spawn(io_, idle_.run(), asio::detached);
   thread_ = std::thread([this] { io_.run(); });
@@ -82,6 +136,14 @@ void Worker::stop_accepting() {
 
 void Worker::abort_sessions() {
   asio::post(io_, [this] { live_.abort_all(); });
+}
+
+void Worker::test_login(LoginTest test, std::function<void(LoginTestResult)> done) {
+  auto finished = [done = std::move(done)](const std::exception_ptr& error, LoginTestResult r) {
+    if (error) r.verdict.result = "unavailable";
+    done(std::move(r));
+  };
+  asio::co_spawn(io_, run_login_test(auth_, std::move(test)), std::move(finished));
 }
 
 void Worker::stop() {
@@ -102,10 +164,29 @@ void Worker::log_rejection() {
   last_rejection_log_ = now;
 }
 
+bool Worker::admit(tcp::socket& socket) {
+  auto& metrics = listener_metrics();
+  counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+  metrics.accepted.inc();
+  if (counters_.active.fetch_add(1, std::memory_order_relaxed) < config_.server.max_connections) {
+    metrics.active.add(1);
+    return true;
+  }
+  counters_.active.fetch_sub(1, std::memory_order_relaxed);
+  counters_.rejected_limit.fetch_add(1, std::memory_order_relaxed);
+  metrics.over_limit.inc();
+  error_code ignored;
+  socket.close(ignored);
+  log_rejection();
+  return false;
+}
+
 awaitable<void> Worker::accept_loop() {
   session::Services services{config_, resolver_, pipes_, live_, auth_, idle_};
   asio::steady_timer backoff(io_);
   auto last_error_log = std::chrono::steady_clock::time_point{};
+  auto& metrics = listener_metrics();
+  ClearOnExit accepting(accepting_);  // set by start()
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
@@ -124,19 +205,11 @@ awaitable<void> Worker::accept_loop() {
       }
       continue;
     }
-    counters_.accepted.fetch_add(1, std::memory_order_relaxed);
-    if (counters_.active.fetch_add(1, std::memory_order_relaxed) >=
-        config_.server.max_connections) {
-      counters_.active.fetch_sub(1, std::memory_order_relaxed);
-      counters_.rejected_limit.fetch_add(1, std::memory_order_relaxed);
-      error_code ignored;
-      socket.close(ignored);
-      log_rejection();
-      continue;
-    }
+    if (!admit(socket)) continue;
     auto& active = counters_.active;
-    auto on_end = [&active](const std::exception_ptr& error) {
+    auto on_end = [&active, &metrics](const std::exception_ptr& error) {
       active.fetch_sub(1, std::memory_order_relaxed);
+      metrics.active.add(-1);
       if (!error) return;
       try {
         std::rethrow_exception(error);

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "config/config.hpp"
@@ -25,6 +27,20 @@ struct ConnectionCounters {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> rejected_limit{0};
   std::atomic<std::uint64_t> accept_errors{0};
+};
+
+// One login check asked for through the API (POST /api/auth/pam/test), run on a worker by its
+// Authenticator: the path of a real login, with lockout, caches, logs, metrics and failure delay.
+struct LoginTest {
+  bool by_address = false;  // pam.address with `address`; else username and password
+  std::string username;
+  std::string password;
+  std::string address;
+  std::string peer;  // the API client: lockout and PAM_RHOST of a password check
+};
+struct LoginTestResult {
+  session::Verdict verdict;
+  std::chrono::milliseconds duration{0};
 };
 
 // A bound, listening socket with SO_REUSEPORT (so every worker can bind the same endpoint),
@@ -52,8 +68,18 @@ class Worker {
   void stop();            // thread-safe: stops the loop; join() afterwards
   void join();
 
+  // Thread-safe: true while the accept loop runs (for /health).
+  bool accepting() const { return accepting_.load(std::memory_order_relaxed); }
+  // Thread-safe: false when this worker's PAM channel to the monitor is closed; true without PAM.
+  bool pam_alive() const { return pam_ == nullptr || pam_->alive(); }
+  // Thread-safe: runs `test` on this worker's loop; `done` is called there, once (not at all if
+  // the loop is stopped first).
+  void test_login(LoginTest test, std::function<void(LoginTestResult)> done);
+
  private:
   awaitable<void> accept_loop();
+  // Counts an accepted connection; false (closed, counted, logged) when over max_connections.
+  bool admit(tcp::socket& socket);
   void log_rejection();
 
   const config::Config& config_;
@@ -70,6 +96,7 @@ class Worker {
   std::thread thread_;
   std::chrono::steady_clock::time_point last_rejection_log_{};
   std::uint64_t rejections_since_log_ = 0;
+  std::atomic<bool> accepting_{false};
 };
 
 }  // namespace rustsocks::listener

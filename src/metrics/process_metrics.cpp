@@ -80,18 +80,6 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> memory_bytes() {
   return std::pair{size * page_bytes, resident * page_bytes};
 }
 
-std::optional<std::int64_t> open_fds() {
-  std::error_code ec;
-  std::filesystem::directory_iterator it("/proc/self/fd", ec);
-  if (ec) return std::nullopt;
-  std::int64_t count = 0;
-  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (ec) return std::nullopt;
-    ++count;
-  }
-  return count - 1;  // the iterator's own descriptor
-}
-
 double cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -112,16 +100,33 @@ void append_family(std::string& out, std::string_view name, std::string_view hel
 
 }  // namespace
 
+std::optional<std::int64_t> open_fds() {
+  std::error_code ec;
+  std::filesystem::directory_iterator it("/proc/self/fd", ec);
+  if (ec) return std::nullopt;
+  std::int64_t count = 0;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (ec) return std::nullopt;
+    ++count;
+  }
+  return count - 1;  // the iterator's own descriptor
+}
+
+std::optional<std::uint64_t> max_fds() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
 void append_process_metrics(std::string& out) {
   append_family(out, "process_cpu_seconds_total",
                 "Total user and system CPU time spent in seconds.", "counter", cpu_seconds());
   if (auto fds = open_fds()) {
     append_family(out, "process_open_fds", "Number of open file descriptors.", "gauge", *fds);
   }
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+  if (auto limit = max_fds()) {
     append_family(out, "process_max_fds", "Maximum number of open file descriptors.", "gauge",
-                  static_cast<std::uint64_t>(limit.rlim_cur));
+                  *limit);
   }
   if (auto memory = memory_bytes()) {
     append_family(out, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",

@@ -51,12 +51,13 @@ void fill(Registry& r) {
       .inc(3);
   r.counter("rustsocks_auth_total", "", {{"method", "we\\ird \"one\"\nx"}, {"result", "fail"}});
   r.counter("rustsocks_sessions_total", "Accepted sessions.").inc();
-  r.gauge("rustsocks_sessions_active", "Open sessions.\nSecond \\ line.").set(-7);
-  Histogram& connect = r.histogram("rustsocks_connect_seconds", "Upstream connect time.",
-                                   duration_buckets(), {{"family", "ipv4"}});
+  r.gauge("rustsocks_connections_active", "Open sessions.\nSecond \\ line.").set(-7);
+  Histogram& connect =
+      r.histogram("rustsocks_upstream_connect_duration_seconds", "Upstream connect time.",
+                  duration_buckets(), {{"family", "ipv4"}});
   for (double v : {0.0001, 0.003, 0.2, 4.0, 60.0})
     connect.observe(v);
-  r.histogram("rustsocks_session_bytes", "Bytes relayed per session.", {1024, 1048576}, {}, 0)
+  r.histogram("rustsocks_session_size_bytes", "Bytes relayed per session.", {1024, 1048576}, {}, 0)
       .observe(5000);
   register_process_metrics(r);
 }

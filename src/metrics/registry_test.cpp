@@ -21,11 +21,12 @@ TEST(Registry, RendersTheGoldenText) {
   r.counter("rustsocks_auth_total", "Help of a later call is ignored.",
             {{"method", "pa\\ss\"w\nd"}, {"result", "fail"}})
       .inc();
-  Gauge& active = r.gauge("rustsocks_sessions_active", "Open sessions.\nBack\\slash \"quoted\".");
+  Gauge& active =
+      r.gauge("rustsocks_connections_active", "Open sessions.\nBack\\slash \"quoted\".");
   active.set(5);
   active.add(-2);
-  r.gauge("rustsocks_sessions_active", "", {{"listener", "b"}}).add(-4);
-  Histogram& handshake = r.histogram("rustsocks_handshake_seconds", "Handshake duration.",
+  r.gauge("rustsocks_connections_active", "", {{"listener", "b"}}).add(-4);
+  Histogram& handshake = r.histogram("rustsocks_handshake_duration_seconds", "Handshake duration.",
                                      {0.005, 0.1, 1}, {{"method", "none"}});
   for (double v : {0.003, 0.1, 0.5, 7.0})
     handshake.observe(v);
@@ -34,18 +35,18 @@ TEST(Registry, RendersTheGoldenText) {
 # TYPE rustsocks_auth_total counter
 rustsocks_auth_total{method="pa\\ss\"w\nd",result="fail"} 1
 rustsocks_auth_total{method="password",result="ok"} 3
-# HELP rustsocks_handshake_seconds Handshake duration.
-# TYPE rustsocks_handshake_seconds histogram
-rustsocks_handshake_seconds_bucket{method="none",le="0.005"} 1
-rustsocks_handshake_seconds_bucket{method="none",le="0.1"} 2
-rustsocks_handshake_seconds_bucket{method="none",le="1"} 3
-rustsocks_handshake_seconds_bucket{method="none",le="+Inf"} 4
-rustsocks_handshake_seconds_sum{method="none"} 7.603
-rustsocks_handshake_seconds_count{method="none"} 4
-# HELP rustsocks_sessions_active Open sessions.\nBack\\slash "quoted".
-# TYPE rustsocks_sessions_active gauge
-rustsocks_sessions_active 3
-rustsocks_sessions_active{listener="b"} -4
+# HELP rustsocks_connections_active Open sessions.\nBack\\slash "quoted".
+# TYPE rustsocks_connections_active gauge
+rustsocks_connections_active 3
+rustsocks_connections_active{listener="b"} -4
+# HELP rustsocks_handshake_duration_seconds Handshake duration.
+# TYPE rustsocks_handshake_duration_seconds histogram
+rustsocks_handshake_duration_seconds_bucket{method="none",le="0.005"} 1
+rustsocks_handshake_duration_seconds_bucket{method="none",le="0.1"} 2
+rustsocks_handshake_duration_seconds_bucket{method="none",le="1"} 3
+rustsocks_handshake_duration_seconds_bucket{method="none",le="+Inf"} 4
+rustsocks_handshake_duration_seconds_sum{method="none"} 7.603
+rustsocks_handshake_duration_seconds_count{method="none"} 4
 )");
 }
 

@@ -87,6 +87,34 @@ std::vector<std::string> lookup_groups(const std::string& user) {
 
 }  // namespace
 
+void register_auth_metrics(const config::Auth& config) {
+  auto both = [](const char* tier, const char* method) {
+    for (const char* result : {"success", "failure"}) {
+      (void)auth_counter(tier, method, result);
+    }
+  };
+  auto pam = [](const char* method, const std::string& service) {
+    for (const char* result : {"success", "failure", "unavailable"}) {
+      (void)pam_counter(method, service, result);
+    }
+    (void)pam_duration(method, service);
+  };
+  const bool any = config.client_method != config::ClientMethod::None ||
+                   config.socks_method != config::SocksMethod::None;
+  if (any) {
+    (void)metrics::registry().counter("rustsocks_auth_lockouts_total",
+                                      "Client IPs locked out after repeated failures");
+  }
+  if (config.client_method == config::ClientMethod::PamAddress) {
+    both("client", "pam.address");
+    pam("pam.address", config.client_pam_service);
+  }
+  if (config.socks_method == config::SocksMethod::None) return;
+  const char* method = method_name(config.socks_method);
+  both("socks", method);
+  if (config.socks_method != config::SocksMethod::UserPass) pam(method, config.socks_pam_service);
+}
+
 // What is known about one attempt while it runs; finish() logs and counts it.
 struct Authenticator::Attempt {
   const char* tier;
@@ -94,6 +122,7 @@ struct Authenticator::Attempt {
   std::string service;  // "-" when no PAM
   std::string client;
   Clock::time_point start = Clock::now();
+  const char* outcome = nullptr;  // Verdict::result when not plain "success"/"failure"
 };
 
 socks5::Method Authenticator::socks_method() const {
@@ -127,6 +156,11 @@ awaitable<bool> Authenticator::verify_static(std::string user, std::string passw
   co_return verified.value_or(false);
 }
 
+const char* Authenticator::result_of(const Attempt& attempt, bool ok) {
+  if (attempt.outcome != nullptr) return attempt.outcome;
+  return ok ? "success" : "failure";
+}
+
 awaitable<Verdict> Authenticator::finish(Attempt& attempt, bool ok, std::string user) {
   auto now = Clock::now();
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - attempt.start);
@@ -138,6 +172,7 @@ awaitable<Verdict> Authenticator::finish(Attempt& attempt, bool ok, std::string 
        core::text_field("user", user), core::text_field("result", ok ? "success" : "failure"),
        core::number_field("duration_ms", static_cast<std::uint64_t>(elapsed.count()))});
   Verdict verdict;
+  verdict.result = result_of(attempt, ok);
   if (ok) {
     shared_.lockout.record_success(attempt.client, now);
     verdict.ok = true;
@@ -202,11 +237,13 @@ awaitable<Verdict> Authenticator::check_pam_address(const char* tier, const std:
   const auto& config = shared_.config;
   Attempt attempt{tier, "pam.address", service, auth::normalise_rhost(peer)};
   if (shared_.lockout.locked(attempt.client, Clock::now())) {
+    attempt.outcome = "locked_out";
     co_return co_await finish(attempt, false, config.pam.default_user);
   }
   auto outcome = co_await pam_call(
       pam_request(config, service, config.pam.default_user, {}, attempt.client, false));
   count_pam("pam.address", service, outcome);
+  if (outcome.verdict == auth::PamVerdict::Unavailable) attempt.outcome = "unavailable";
   co_return co_await finish(attempt, outcome.verdict == auth::PamVerdict::Success, kAnonymousUser);
 }
 
@@ -226,10 +263,12 @@ awaitable<Verdict> Authenticator::check_credentials(std::string user, std::strin
   Attempt attempt{"socks", method, pam ? config.socks_pam_service : std::string("-"),
                   auth::normalise_rhost(peer)};
   if (shared_.lockout.locked(attempt.client, Clock::now())) {
+    attempt.outcome = "locked_out";
     co_return co_await finish(attempt, false, user);
   }
   auto* cache = pam ? shared_.pam_cache : shared_.userpass_cache;
   if (cache != nullptr && cache->contains(method, user, password)) {
+    attempt.outcome = "cached";
     co_return co_await finish(attempt, true, user);
   }
   bool ok = false;
@@ -238,6 +277,7 @@ awaitable<Verdict> Authenticator::check_credentials(std::string user, std::strin
         pam_request(config, config.socks_pam_service, user, password, attempt.client, true));
     count_pam(method, config.socks_pam_service, outcome);
     ok = outcome.verdict == auth::PamVerdict::Success;
+    if (outcome.verdict == auth::PamVerdict::Unavailable) attempt.outcome = "unavailable";
   } else {
     ok = co_await verify_static(user, password);
   }

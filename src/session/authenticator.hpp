@@ -36,9 +36,16 @@ struct AuthShared {
 
 struct Verdict {
   bool ok = false;
+  // Why: "success", "cached" (a login cache hit), "failure", "locked_out", "unavailable" (PAM
+  // gave no verdict). Bounded: used as a label value and in the API's PAM test.
+  const char* result = "failure";
   std::string user = kAnonymousUser;
   std::vector<std::string> groups;  // NSS groups of an authenticated user (getgrouplist)
 };
+
+// At start-up: the auth_total and PAM series of the configured methods and services, so a
+// scrape shows them (at 0) before the first login.
+void register_auth_metrics(const config::Auth& config);
 
 class Authenticator {
  public:
@@ -58,6 +65,7 @@ class Authenticator {
 
  private:
   struct Attempt;
+  static const char* result_of(const Attempt& attempt, bool ok);  // Verdict::result
   awaitable<Verdict> finish(Attempt& attempt, bool ok, std::string user);
   awaitable<Verdict> check_pam_address(const char* tier, const std::string& service,
                                        const asio::ip::address& peer);

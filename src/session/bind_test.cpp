@@ -61,8 +61,8 @@ TEST(Bind, TheDestinationCheckRefusesAPeerAndTheWaitGoesOnUntilTheTimeout) {
     EXPECT_EQ(first[1], 0);
     const std::uint16_t port = static_cast<std::uint16_t>((first[8] << 8U) | first[9]);
     tcp::socket peer(io);
-    auto [connect_error] = co_await peer.async_connect(
-        {asio::ip::make_address("127.0.0.1"), port}, kNoThrow);
+    auto [connect_error] =
+        co_await peer.async_connect({asio::ip::make_address("127.0.0.1"), port}, kNoThrow);
     EXPECT_FALSE(connect_error);
     peer_port = peer.local_endpoint().port();
     std::array<std::uint8_t, 1> byte{};

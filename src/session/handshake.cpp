@@ -135,6 +135,7 @@ awaitable<Handshake> run_handshake(tcp::socket& client, InputBuffer& buffer, Aut
     co_return out;
   }
   out.request = std::move(std::get<socks5::Request>(request));
+  out.has_request = true;
   if (auth.address_check_after_request()) {
     out.identity = co_await auth.check_address(peer);
     if (!out.identity.ok) {

@@ -30,8 +30,9 @@ struct InputBuffer {
 struct Handshake {
   error_code error;  // empty on success
   socks5::Request request;
-  bool replied = false;  // a reply (05 FF or a failure reply) was already sent
-  Verdict identity;      // who the client is once authenticated
+  bool has_request = false;  // `request` was read (it may still have been refused)
+  bool replied = false;      // a reply (05 FF or a failure reply) was already sent
+  Verdict identity;          // who the client is once authenticated
 };
 
 // Runs greeting -> method selection (the one configured method) -> RFC 1929 when it is 0x02 ->

@@ -7,6 +7,7 @@
 #include "session/commands.hpp"
 #include "session/handshake.hpp"
 #include "session/reply_for.hpp"
+#include "session/session_metrics.hpp"
 
 namespace rustsocks::session {
 namespace {
@@ -34,18 +35,6 @@ connect::DialTarget dial_target(const socks5::Target& target) {
   return out;
 }
 
-std::string command_name(socks5::Command command) {
-  switch (command) {
-    case socks5::Command::Connect:
-      return "connect";
-    case socks5::Command::Bind:
-      return "bind";
-    case socks5::Command::UdpAssociate:
-      return "udp_associate";
-  }
-  return "-";
-}
-
 void log_record(const SessionRecord& record) {
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - record.start);
@@ -66,12 +55,24 @@ void log_record(const SessionRecord& record) {
   core::log_event(spdlog::level::info, "session_end", fields);
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Once per session, at its end: the hot path never touches a shared counter.
+void count_session(const SessionRecord& record) {
+  auto& metrics = session_metrics();
+  metrics.sessions(record.command, record.reply).inc();
+  if (record.up > 0) metrics.bytes_up.inc(record.up);
+  if (record.down > 0) metrics.bytes_down.inc(record.down);
+}
+
 awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer, Authenticator& auth,
                                       const asio::ip::address& peer,
                                       std::chrono::milliseconds limit) {
   asio::steady_timer timer(co_await asio::this_coro::executor, limit);
   auto first = co_await (run_handshake(client, buffer, auth, peer) || timer.async_wait(kNoThrow));
-  if (first.index() == 1) co_return Handshake{core::Errc::HandshakeTimeout, {}, false, {}};
+  if (first.index() == 1) co_return Handshake{core::Errc::HandshakeTimeout, {}, false, false, {}};
   co_return std::get<0>(std::move(first));
 }
 
@@ -85,6 +86,7 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     auto verdict = co_await services.auth.check_client(peer);
     if (!verdict.ok) {
       record.reason = error_code(core::Errc::ClientRefused).message();
+      session_metrics().client_refused.inc();
       co_return;
     }
   }
@@ -92,6 +94,7 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   auto shake =
       co_await handshake_within(client, buffer, services.auth, peer, server.handshake_timeout);
   if (shake.identity.ok) record.user = shake.identity.user;
+  if (shake.has_request) record.command = command_name(shake.request.command);
   if (shake.error) {
     record.reason = shake.error.message();
     if (shake.error == core::Errc::AuthenticationFailed) {
@@ -107,8 +110,9 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     }
     co_return;
   }
+  auto& metrics = session_metrics();
+  metrics.handshake.observe(seconds_since(record.start));
   record.target = socks5::to_string(shake.request.target);
-  record.command = command_name(shake.request.command);
   switch (shake.request.command) {
     case socks5::Command::Connect:
       co_await run_connect(client, buffer, shake.request, services, record, live);
@@ -141,7 +145,13 @@ awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
   const auto& server = services.config.server;
   connect::DialOptions options{.dns_timeout = server.dns_timeout,
                                .connect_timeout = server.connect_timeout};
+  auto& metrics = session_metrics();
+  const auto dial_start = std::chrono::steady_clock::now();
   auto dialed = co_await connect::dial(services.resolver, dial_target(request.target), options);
+  if (dialed.error == core::Errc::DnsFailure || dialed.error == core::Errc::DnsTimeout) {
+    metrics.dns_failures.inc();
+  }
+  if (!dialed.error) metrics.upstream_connect.observe(seconds_since(dial_start));
   if (dialed.error) {
     auto reply = reply_for(dialed.error);
     record.reply = reply_name(reply);
@@ -212,6 +222,7 @@ awaitable<void> serve(tcp::socket client, Services services) {
   } registration{services.live, services.live.add(&client)};
   co_await run(client, services, record, registration.handle);
   log_record(record);
+  count_session(record);
 }
 
 }  // namespace rustsocks::session

@@ -33,11 +33,11 @@ struct Services {
 // What one session did; logged once when it ends.
 struct SessionRecord {
   std::string client;
-  std::string command = "-";  // connect, bind, udp_associate once the request is read
   std::string user = "-";
   std::string target = "-";
   std::string reply = "none";
   std::string reason = "closed";
+  std::string command = "none";  // command_name(): connect, bind, udp_associate once read
   std::uint64_t up = 0;
   std::uint64_t down = 0;
   // UDP ASSOCIATE only: datagrams each way and datagrams dropped (up/down hold DATA bytes).

@@ -105,6 +105,8 @@ def toml_value(v) -> str:
         return str(v)
     if isinstance(v, str):
         return json.dumps(v)  # a JSON string is a valid TOML basic string for our values
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
     raise TypeError(f"unsupported TOML value {v!r}")
 
 
@@ -595,6 +597,69 @@ class Proxy:
         if died is not None and not self.expected_exit:
             raise AssertionError(f"rustsocks exited on its own during the test (rc={died});"
                                  f"{self.tail()}")
+
+
+API_RE = re.compile(r"management API on (?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d+)")
+
+
+def api_addr(proxy: Proxy, timeout: float = 10.0) -> tuple:
+    """(host, port) of the management API, from its start-up line."""
+    m = proxy.wait_for(API_RE, timeout)
+    return (m.group(1) or m.group(2), int(m.group(3)))
+
+
+class HttpResult:
+    def __init__(self, status: int, headers: dict, body: bytes):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"HttpResult({self.status}, {self.headers}, {self.body[:200]!r})"
+
+
+def curl(url: str, *, method: str = "GET", token: str | None = None, data: bytes | None = None,
+         headers=(), timeout: float = 10.0) -> HttpResult:
+    """One request with curl (no proxy variables, no Expect: 100-continue)."""
+    argv = ["curl", "-sS", "-i", "--max-time", str(timeout), "-X", method, "-H", "Expect:"]
+    if token is not None:
+        argv += ["-H", f"Authorization: Bearer {token}"]
+    for header in headers:
+        argv += ["-H", header]
+    if data is not None:
+        argv += ["--data-binary", "@-", "-H", "Content-Type: application/json"]
+    argv.append(url)
+    out = subprocess.run(argv, input=data, capture_output=True, env=clean_env(),
+                         timeout=timeout + 5)
+    if out.returncode != 0:
+        raise AssertionError(f"curl {url} failed ({out.returncode}): {out.stderr.decode()}")
+    head, _, body = out.stdout.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    fields = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        fields[name.strip().lower()] = value.strip()
+    return HttpResult(status, fields, body)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago (for servers that cannot report the one they took)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def metric_values(text: str) -> dict:
+    """Prometheus text -> {"name{labels}": value} (labels exactly as rendered)."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        out[series] = float(value)
+    return out
 
 
 def run_binary(args, timeout: float = 20.0, cwd=None) -> subprocess.CompletedProcess:
