@@ -27,8 +27,8 @@ Compiled compile_acl(std::string_view toml_text, std::string_view source_name, c
 struct ReloadResult {
   bool ok = false;
   bool unchanged = false;  // only_if_changed and the file's bytes were those already tried
-  std::vector<std::string> errors;
-  std::vector<std::string> warnings;
+  std::vector<std::string> errors{};
+  std::vector<std::string> warnings{};
   std::size_t rules = 0;  // rules now in force
   std::chrono::microseconds took{0};
 };

@@ -153,7 +153,8 @@ std::optional<Rule> Loader::read_rule(const toml::table& t, std::string_view whe
   rule.column = t.source().begin.column;
   const auto* action = t.get_as<std::string>("action");
   if (action == nullptr || (action->get() != "allow" && action->get() != "block")) {
-    out_.error(action != nullptr ? static_cast<const toml::node&>(*action) : t,
+    const toml::node* raw = t.get("action");
+    out_.error(raw != nullptr ? *raw : static_cast<const toml::node&>(t),
                "'action' in " + std::string(where) + " must be \"allow\" or \"block\"" +
                    (action != nullptr ? ", got " + quote(action->get()) : ""));
     failed_ = true;
@@ -246,7 +247,8 @@ std::optional<Principal> Loader::read_principal(const toml::table& t, bool user)
   Principal principal;
   const auto* name = t.get_as<std::string>(key);
   if (name == nullptr || name->get().empty()) {
-    out_.error(name != nullptr ? static_cast<const toml::node&>(*name) : t,
+    const toml::node* raw = t.get(key);
+    out_.error(raw != nullptr ? *raw : static_cast<const toml::node&>(t),
                "'" + std::string(key) + "' in " + std::string(where) +
                    " is required and must be a non-empty string");
     failed_ = true;

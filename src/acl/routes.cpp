@@ -72,7 +72,8 @@ RouteResult test_json(const RuleSet& rules, const json& body) {
     return bad_request("'user' and 'target' are required strings");
   }
   const auto port = body.find("port");
-  if (port == body.end() || !port->is_number_unsigned() || port->get<std::uint64_t>() > 65535) {
+  if (port == body.end() || !port->is_number_integer() || port->get<std::int64_t>() < 0 ||
+      port->get<std::int64_t>() > 65535) {
     return bad_request("'port' must be an integer between 0 and 65535");
   }
   std::vector<std::string> groups;
@@ -87,7 +88,7 @@ RouteResult test_json(const RuleSet& rules, const json& body) {
   const auto user_name = user->get<std::string>();
   query.user = user_name;
   query.groups = groups;
-  query.port = static_cast<std::uint16_t>(port->get<std::uint64_t>());
+  query.port = static_cast<std::uint16_t>(port->get<std::int64_t>());
   if (const json* command = text("command")) {
     auto named = command_named(command->get<std::string>());
     if (!named) return bad_request("'command' must be \"connect\", \"bind\" or \"udp\"");
