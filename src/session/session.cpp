@@ -4,6 +4,7 @@
 #include "core/errc.hpp"
 #include "core/log.hpp"
 #include "relay/relay.hpp"
+#include "session/acl_gate.hpp"
 #include "session/handshake.hpp"
 #include "session/reply_for.hpp"
 
@@ -66,11 +67,31 @@ awaitable<error_code> forward_pipelined(InputBuffer& buffer, tcp::socket& upstre
   co_return ec;
 }
 
+// The ACL's user: the authenticated name, or anonymous_user when SOCKS gives no username.
+std::string acl_user(const config::Config& config, const Verdict& identity) {
+  const auto method = config.auth.socks_method;
+  if (method == config::SocksMethod::None || method == config::SocksMethod::PamAddress) {
+    return config.acl.anonymous_user;
+  }
+  return identity.user;
+}
+
+awaitable<void> refuse_by_acl(tcp::socket& client, const AclGate& gate, SessionRecord& record) {
+  record.reply = reply_name(socks5::Reply::NotAllowed);
+  record.reason = gate.blocked_reason();
+  co_await send_reply(client, socks5::Reply::NotAllowed, socks5::Target{socks5::Ipv4{}, 0});
+}
+
 awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& record,
                     LiveSessions::Handle live) {
   const auto& server = services.config.server;
   error_code ignored;
   auto peer = client.remote_endpoint(ignored).address();
+  AclGate gate(services.acl, peer);
+  if (!gate.admits_client()) {  // before any SOCKS byte or PAM call: closed without a byte
+    record.reason = gate.blocked_reason();
+    co_return;
+  }
   if (services.auth.client_tier()) {
     // Before any SOCKS byte: a refused client is closed without a single byte sent.
     auto verdict = co_await services.auth.check_client(peer);
@@ -99,10 +120,23 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     co_return;
   }
   record.target = socks5::to_string(shake.request.target);
+  gate.identify(acl_user(services.config, shake.identity), shake.identity.groups);
+  if (!gate.check_request(shake.request.target, to_acl_command(shake.request.command))) {
+    co_await refuse_by_acl(client, gate, record);
+    co_return;
+  }
   connect::DialOptions options{.dns_timeout = server.dns_timeout,
                                .connect_timeout = server.connect_timeout};
+  if (gate.enabled()) {
+    auto admit = [&gate](const tcp::endpoint& candidate) { return gate.check_address(candidate); };
+    options.admit = admit;
+  }
   auto dialed =
       co_await connect::dial(services.resolver, dial_target(shake.request.target), options);
+  if (dialed.error == core::Errc::NotAllowed) {  // the ACL dropped every resolved address
+    co_await refuse_by_acl(client, gate, record);
+    co_return;
+  }
   if (dialed.error) {
     auto reply = reply_for(dialed.error);
     record.reply = reply_name(reply);
@@ -112,6 +146,10 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   }
   auto upstream = std::move(dialed.socket);
   live->upstream = &upstream;
+  if (gate.enabled()) {
+    gate.connected(upstream.remote_endpoint(ignored));
+    live->acl = &gate;
+  }
   upstream.set_option(tcp::no_delay(true), ignored);
   auto local = upstream.local_endpoint(ignored);
   if (auto ec = co_await send_reply(client, socks5::Reply::Succeeded, to_target(local))) {
@@ -129,12 +167,15 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
                             relay::RelayOptions{.splice = server.splice, .idle = &services.idle});
   record.up += traffic.up;
   record.down += traffic.down;
-  if (traffic.idle_timeout) {
+  if (!gate.blocked_reason().empty()) {
+    record.reason = gate.blocked_reason();  // closed by terminate_on_reload
+  } else if (traffic.idle_timeout) {
     record.reason = "idle timeout";
   } else if (traffic.error) {
     record.reason = traffic.error.message();
   }
   live->upstream = nullptr;
+  live->acl = nullptr;
 }
 
 }  // namespace

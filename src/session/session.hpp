@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "acl/acl_store.hpp"
 #include "config/config.hpp"
 #include "connect/resolver.hpp"
 #include "core/asio.hpp"
@@ -23,6 +24,7 @@ struct Services {
   LiveSessions& live;
   Authenticator& auth;
   relay::IdleWatch& idle;
+  acl::AclStore* acl = nullptr;  // null when [acl] is disabled
 };
 
 // What one session did; logged once when it ends.
