@@ -150,7 +150,7 @@ class AclReload(h.ProxyTestCase):
         a.write_atomically(self.path, self.rules(echo_allowed=False, other_allowed=True))
         data, _ = h.read_to_eof(doomed, 15)
         self.assertEqual(data, b"")
-        p.wait_for(r"session end.*reason=terminated by ACL update: default policy \(block\)")
+        p.wait_for(r"session end.*reason=terminated by ACL update: built-in guard")
         h.echo_roundtrip(kept, b"still here")
 
 
