@@ -17,8 +17,8 @@ struct AclMetrics {
                                        {{"action", action}});
   }
   static metrics::Counter& reloads(const char* result) {
-    return metrics::registry().counter("rustsocks_acl_reload_total",
-                                       "ACL file reloads, by result", {{"result", result}});
+    return metrics::registry().counter("rustsocks_acl_reload_total", "ACL file reloads, by result",
+                                       {{"result", result}});
   }
 };
 

@@ -18,7 +18,8 @@ constexpr std::size_t kMaxFileSize = 16UL * 1024 * 1024;
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
-  for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
+  for (const auto& line : lines)
+    out += (out.empty() ? "" : "\n") + line;
   return out;
 }
 
@@ -44,8 +45,7 @@ std::optional<std::string> read_file(const std::string& path, std::string& probl
   return out;
 }
 
-Compiled compile_acl(std::string_view toml_text, std::string_view source_name,
-                     const Guard& guard) {
+Compiled compile_acl(std::string_view toml_text, std::string_view source_name, const Guard& guard) {
   Compiled out;
   auto loaded = load_acl(toml_text, source_name);
   out.errors = std::move(loaded.errors);
@@ -54,7 +54,8 @@ Compiled compile_acl(std::string_view toml_text, std::string_view source_name,
   return out;
 }
 
-AclStore::AclStore(std::string path, Guard guard) : path_(std::move(path)), guard_(std::move(guard)) {
+AclStore::AclStore(std::string path, Guard guard)
+    : path_(std::move(path)), guard_(std::move(guard)) {
   (void)acl_metrics();  // register the series at start-up so they show as 0
 }
 
@@ -67,7 +68,8 @@ void AclStore::load_initial() {
   auto text = read_file(path_, problem);
   if (!text) throw std::runtime_error(problem);
   auto compiled = compile_acl(*text, path_, guard_);
-  for (const auto& warning : compiled.warnings) spdlog::warn("acl: {}", warning);
+  for (const auto& warning : compiled.warnings)
+    spdlog::warn("acl: {}", warning);
   if (!compiled.rules) throw std::runtime_error(joined(compiled.errors));
   last_text_ = std::move(*text);
   spdlog::info("acl: loaded {} rule(s) from {}", compiled.rules->rule_count(), path_);
@@ -104,7 +106,8 @@ ReloadResult AclStore::reload(std::string_view trigger, bool only_if_changed) {
     result.rules = current() ? current()->rule_count() : 0;
     return result;
   }
-  for (const auto& warning : result.warnings) spdlog::warn("acl: {}", warning);
+  for (const auto& warning : result.warnings)
+    spdlog::warn("acl: {}", warning);
   result.ok = true;
   result.rules = compiled.rules->rule_count();
   replace(compiled.rules);

@@ -156,9 +156,11 @@ TEST(AclStore, ReadersSeeWholeSnapshotsDuringSwaps) {
       }
     });
   }
-  for (int n = 1; n <= 200; ++n) store.replace(generation(n));
+  for (int n = 1; n <= 200; ++n)
+    store.replace(generation(n));
   stop.store(true);
-  for (auto& reader : readers) reader.join();
+  for (auto& reader : readers)
+    reader.join();
   EXPECT_EQ(mixed.load(), 0);
   Query q;
   q.user = "u";

@@ -26,9 +26,9 @@ TEST(ParseIp, AcceptsEveryInetAtonSpellingOfIpv4) {
 }
 
 TEST(ParseIp, RejectsWhatInetAtonRejects) {
-  for (const char* bad : {"", "256.0.0.1", "1.2.3.4.5", "1..2", "1.2.3.", "08", "0x", "0x.1", "1.0x100.1",
-                          "4294967296", "1.2.65536", "a.b.c.d", "example.com", "127.0.0.1 x",
-                          "1.2.3.4/8", "[1.2.3.4]", ":::"}) {
+  for (const char* bad : {"", "256.0.0.1", "1.2.3.4.5", "1..2", "1.2.3.", "08", "0x", "0x.1",
+                          "1.0x100.1", "4294967296", "1.2.65536", "a.b.c.d", "example.com",
+                          "127.0.0.1 x", "1.2.3.4/8", "[1.2.3.4]", ":::"}) {
     EXPECT_EQ(ip_text(bad), "none") << bad;
   }
 }
@@ -80,8 +80,8 @@ TEST(NormalizeTarget, LowerCasesNamesAndDropsTheTrailingDot) {
 }
 
 TEST(NormalizeTarget, TurnsNumericNamesIntoAddresses) {
-  for (const char* text : {"127.1", "127.0.0.1.", "0x7f.1", "2130706433", "::ffff:127.0.0.1",
-                           "[::ffff:127.0.0.1]"}) {
+  for (const char* text :
+       {"127.1", "127.0.0.1.", "0x7f.1", "2130706433", "::ffff:127.0.0.1", "[::ffff:127.0.0.1]"}) {
     const auto target = normalize_target(text);
     ASSERT_TRUE(target.ip) << text;
     EXPECT_EQ(to_string(*target.ip), "127.0.0.1") << text;

@@ -1,20 +1,38 @@
 #include "acl/index.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace rustsocks::acl {
 
-void IpTrie::insert(const Cidr& network, std::uint32_t id) {
-  auto& nodes = network.network.v6 ? v6_ : v4_;
-  if (nodes.empty()) nodes.emplace_back();
-  std::uint32_t at = 0;
-  for (std::size_t depth = 0; depth < network.prefix; ++depth) {
-    const std::size_t side = network.network.bit(depth) ? 1 : 0;
-    if (nodes[at].child[side] == kNoRule) {
-      nodes[at].child[side] = static_cast<std::uint32_t>(nodes.size());
-      nodes.emplace_back();
-    }
-    at = nodes[at].child[side];
+std::size_t PrefixTable::KeyHash::operator()(const Key& key) const {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+  std::memcpy(&high, key.bytes.data(), sizeof high);
+  std::memcpy(&low, key.bytes.data() + 8, sizeof low);
+  std::uint64_t hash = high * 0x9E3779B97F4A7C15ULL;
+  hash ^= (low + key.length + (key.v6 ? 0x100U : 0U)) * 0xC2B2AE3D27D4EB4FULL;
+  return static_cast<std::size_t>(hash ^ (hash >> 29U));
+}
+
+PrefixTable::Key PrefixTable::key(const Ip& ip, std::uint8_t length) {
+  Key out{ip.bytes, length, ip.v6};
+  const std::size_t whole = length / 8U;
+  if (whole < out.bytes.size()) {
+    const unsigned rest = length % 8U;
+    out.bytes[whole] &= static_cast<std::uint8_t>(rest == 0 ? 0U : 0xffU << (8 - rest));
+    std::fill(out.bytes.begin() + static_cast<long>(whole) + 1, out.bytes.end(), 0);
   }
-  auto& rules = nodes[at].rules;
+  return out;
+}
+
+void PrefixTable::insert(const Cidr& network, std::uint32_t id) {
+  auto& lengths = network.network.v6 ? v6_lengths_ : v4_lengths_;
+  if (std::find(lengths.begin(), lengths.end(), network.prefix) == lengths.end()) {
+    lengths.insert(std::upper_bound(lengths.begin(), lengths.end(), network.prefix),
+                   network.prefix);
+  }
+  auto& rules = lists_[key(network.network, network.prefix)];
   if (rules.empty() || rules.back() != id) rules.push_back(id);
 }
 
@@ -61,40 +79,6 @@ void DomainTrie::insert_wildcard(const Wildcard& pattern, std::uint32_t id) {
   nodes_[at].rules.push_back(id);
 }
 
-void DomainTrie::visit(std::string_view name,
-                       const std::function<void(const RuleList&)>& visit) const {
-  std::vector<std::string_view> labels;  // right to left
-  std::size_t end = name.size();
-  for (;;) {
-    const auto dot = name.rfind('.', end == 0 ? 0 : end - 1);
-    if (dot == std::string_view::npos || end == 0) {
-      labels.push_back(name.substr(0, end));
-      break;
-    }
-    labels.push_back(name.substr(dot + 1, end - dot - 1));
-    end = dot;
-  }
-  walk(0, labels, 0, visit);
-}
-
-void DomainTrie::walk(std::uint32_t at, const std::vector<std::string_view>& labels,
-                      std::size_t depth, const std::function<void(const RuleList&)>& visit) const {
-  const Node& node = nodes_[at];
-  if (depth == labels.size()) {
-    if (!node.rules.empty()) visit(node.rules);
-    return;
-  }
-  if (!node.deep.empty()) visit(node.deep);
-  const auto label = labels[depth];
-  if (auto it = node.children.find(label); it != node.children.end()) {
-    walk(it->second, labels, depth + 1, visit);
-  }
-  if (node.star != kNoRule && !label.empty()) walk(node.star, labels, depth + 1, visit);
-  for (const auto& [pattern, index] : node.globs) {
-    if (glob_match(pattern, label)) walk(index, labels, depth + 1, visit);
-  }
-}
-
 bool glob_match(std::string_view pattern, std::string_view text) {
   std::size_t p = 0;
   std::size_t t = 0;
@@ -114,21 +98,26 @@ bool glob_match(std::string_view pattern, std::string_view text) {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
   return p == pattern.size();
 }
 
 void Index::add(const Rule& rule, std::uint32_t id, bool by_source) {
   if (by_source) {
     if (rule.any_source) any.push_back(id);
-    for (const auto& network : rule.sources) networks.insert(network, id);
+    for (const auto& network : rule.sources)
+      networks.insert(network, id);
     return;
   }
   if (rule.any_destination) any.push_back(id);
   if (!rule.networks.empty()) with_ip.push_back(id);
-  for (const auto& network : rule.networks) networks.insert(network, id);
-  for (const auto& name : rule.domains) names.insert_exact(name, id);
-  for (const auto& pattern : rule.wildcards) names.insert_wildcard(pattern, id);
+  for (const auto& network : rule.networks)
+    networks.insert(network, id);
+  for (const auto& name : rule.domains)
+    names.insert_exact(name, id);
+  for (const auto& pattern : rule.wildcards)
+    names.insert_wildcard(pattern, id);
 }
 
 }  // namespace rustsocks::acl

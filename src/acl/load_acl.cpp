@@ -37,8 +37,8 @@ class Messages {
     });
     std::vector<std::string> out;
     for (const auto& e : entries) {
-      out.push_back(source_ + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) +
-                    ": " + e.text);
+      out.push_back(source_ + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " +
+                    e.text);
     }
     return out;
   }
@@ -102,8 +102,8 @@ std::optional<std::vector<std::string>> Loader::strings(const toml::table& t, st
     return std::nullopt;
   }
   if (values.empty()) {
-    out_.warning(*node, "rule in " + std::string(where) + " can never match: '" +
-                            std::string(key) + "' is empty");
+    out_.warning(*node, "rule in " + std::string(where) + " can never match: '" + std::string(key) +
+                            "' is empty");
   }
   return values;
 }
@@ -140,9 +140,9 @@ void Loader::read_ports(const toml::table& t, std::string_view where, Rule& rule
     }
   }
   if (inverted) {
-    out_.warning(*t.get("ports"),
-                 "'ports' in " + std::string(where) + " has a range whose start is above its end; "
-                 "it matches no port");
+    out_.warning(*t.get("ports"), "'ports' in " + std::string(where) +
+                                      " has a range whose start is above its end; "
+                                      "it matches no port");
   }
   rule.ports_text = std::move(*values);
 }
@@ -181,17 +181,19 @@ std::optional<Rule> Loader::read_rule(const toml::table& t, std::string_view whe
   }
   if (t.get("sources") != nullptr) {
     rule.any_source = false;
-    read_list(t, "sources", where, rule, rule.sources_text,
-              [](std::string_view text, Rule& r) {
-                if (text == "*") return (r.any_source = true);
-                auto network = parse_cidr(text);
-                if (network) r.sources.push_back(*network);
-                return network.has_value();
-              },
-              "\"*\", an IP address or a CIDR");
+    read_list(
+        t, "sources", where, rule, rule.sources_text,
+        [](std::string_view text, Rule& r) {
+          if (text == "*") return (r.any_source = true);
+          auto network = parse_cidr(text);
+          if (network) r.sources.push_back(*network);
+          return network.has_value();
+        },
+        "\"*\", an IP address or a CIDR");
   } else if (client) {
-    out_.warning(t, "client rule in " + std::string(where) + " has no 'sources': it matches "
-                    "every client");
+    out_.warning(t, "client rule in " + std::string(where) +
+                        " has no 'sources': it matches "
+                        "every client");
   }
   if (client) {
     rule.any_destination = true;
@@ -212,9 +214,9 @@ std::optional<Rule> Loader::read_rule(const toml::table& t, std::string_view whe
   } else {
     rule.protocols_text = {"both"};
   }
-  unknown_keys(t, where,
-               {"action", "description", "priority", "sources", "destinations", "ports",
-                "protocols"});
+  unknown_keys(
+      t, where,
+      {"action", "description", "priority", "sources", "destinations", "ports", "protocols"});
   return rule;
 }
 
@@ -319,7 +321,8 @@ void Loader::read_principals(const toml::table& root, bool user, AclFile& file) 
 
 void Loader::check_groups(const toml::table& root, const AclFile& file) {
   std::set<std::string> defined;
-  for (const auto& group : file.groups) defined.insert(lower(group.name));
+  for (const auto& group : file.groups)
+    defined.insert(lower(group.name));
   const auto* users = root.get_as<toml::array>("users");
   for (std::size_t i = 0; i < file.users.size(); ++i) {
     for (const auto& group : file.users[i].groups) {
@@ -394,8 +397,7 @@ AclLoad load_acl(std::string_view toml_text, std::string_view source_name) {
   } catch (const toml::parse_error& error) {
     const auto& begin = error.source().begin;
     result.errors.push_back(std::string(source_name) + ":" + std::to_string(begin.line) + ":" +
-                            std::to_string(begin.column) + ": " +
-                            std::string(error.description()));
+                            std::to_string(begin.column) + ": " + std::string(error.description()));
   } catch (const std::exception& error) {
     result.errors.push_back(std::string(source_name) + ": cannot load: " + error.what());
   }

@@ -11,7 +11,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-AclLoad load(std::string_view text) { return load_acl(text, "acl.toml"); }
+AclLoad load(std::string_view text) {
+  return load_acl(text, "acl.toml");
+}
 
 constexpr std::string_view kRustSocksExample = R"([global]
 default_policy = "block"
@@ -65,7 +67,7 @@ TEST(LoadAcl, LoadsRustSocksFormat) {
   EXPECT_EQ(block.commands, kAllCommands);
   EXPECT_EQ(block.line, 17U);
   const Rule& dev = file.groups[0].rules[0];
-  EXPECT_EQ(dev.priority, 100U);  // default
+  EXPECT_EQ(dev.priority, 100U);          // default
   EXPECT_EQ(dev.commands, kAllCommands);  // protocols default to "both"
   ASSERT_EQ(dev.ports.size(), 4U);
   EXPECT_EQ(dev.ports[1].first, 8000);
@@ -134,9 +136,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{std::string(kRule) + "action = \"allow\"\ndestinations=[\"*\"]\nports=[\"8o\"]\n",
                 "acl.toml:6:7: 'ports' in [[users]].rules: \"8o\" is not \"*\", a port, a range "
                 "\"a-b\" or a list \"a,b\""},
-        BadFile{std::string(kRule) + "action = \"allow\"\ndestinations=[\"*\"]\nports=[\"70000\"]\n",
-                "acl.toml:6:7: 'ports' in [[users]].rules: \"70000\" is not \"*\", a port, a "
-                "range \"a-b\" or a list \"a,b\""},
+        BadFile{
+            std::string(kRule) + "action = \"allow\"\ndestinations=[\"*\"]\nports=[\"70000\"]\n",
+            "acl.toml:6:7: 'ports' in [[users]].rules: \"70000\" is not \"*\", a port, a "
+            "range \"a-b\" or a list \"a,b\""},
         BadFile{std::string(kRule) + "action = \"allow\"\ndestinations=[\"10.0.0.0/33\"]\n" +
                     "ports=[\"*\"]\n",
                 "acl.toml:5:14: 'destinations' in [[users]].rules: \"10.0.0.0/33\" is not \"*\", "

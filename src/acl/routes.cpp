@@ -21,11 +21,14 @@ json rule_json(const Rule& rule) {
 
 json rules_array(const std::vector<Rule>& rules) {
   json out = json::array();
-  for (const auto& rule : rules) out.push_back(rule_json(rule));
+  for (const auto& rule : rules)
+    out.push_back(rule_json(rule));
   return out;
 }
 
-RouteResult bad_request(const std::string& text) { return {400, json{{"error", text}}}; }
+RouteResult bad_request(const std::string& text) {
+  return {400, json{{"error", text}}};
+}
 
 std::optional<Command> command_named(const std::string& name) {
   if (name == "connect") return Command::Connect;
@@ -127,6 +130,8 @@ RouteResult reload_json(const ReloadResult& result) {
                     {"took_us", result.took.count()}}};
 }
 
-RouteResult acl_disabled() { return {400, json{{"error", "ACL is not enabled"}}}; }
+RouteResult acl_disabled() {
+  return {400, json{{"error", "ACL is not enabled"}}};
+}
 
 }  // namespace rustsocks::acl

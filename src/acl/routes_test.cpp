@@ -67,8 +67,11 @@ TEST(TestJson, AnswersWithDecisionRuleAndReason) {
   EXPECT_EQ(out.body["decision"], "block");
   EXPECT_EQ(out.body["rule"]["description"], "no ads");
 
-  out = test_json(set, json{{"user", "bob"}, {"groups", {"Staff"}}, {"target", "a.example.com"},
-                            {"port", 80}, {"command", "udp"}});
+  out = test_json(set, json{{"user", "bob"},
+                            {"groups", {"Staff"}},
+                            {"target", "a.example.com"},
+                            {"port", 80},
+                            {"command", "udp"}});
   EXPECT_EQ(out.body["decision"], "block");
   EXPECT_EQ(out.body["rule"], nullptr);
   EXPECT_EQ(out.body["reason"], "default policy (block)");
@@ -82,8 +85,9 @@ TEST(TestJson, ANameMayDependOnItsAddress) {
   const auto set = rules();
   auto out = test_json(set, json{{"user", "alice"}, {"target", "intranet.corp"}, {"port", 80}});
   EXPECT_EQ(out.body["decision"], "needs_address");
-  out = test_json(set, json{{"user", "alice"}, {"target", "intranet.corp"}, {"port", 80},
-                            {"address", "10.1.1.1"}});
+  out = test_json(
+      set,
+      json{{"user", "alice"}, {"target", "intranet.corp"}, {"port", 80}, {"address", "10.1.1.1"}});
   EXPECT_EQ(out.body["decision"], "allow");
 }
 

@@ -10,8 +10,10 @@ namespace {
 constexpr std::size_t kMaxDomain = 253;
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -44,7 +46,9 @@ std::string quote(std::string_view text) {
   return out + (text.size() > 64 ? "\"..." : "\"");
 }
 
-std::string lower(std::string_view text) { return normalize_domain(std::string(text) + "."); }
+std::string lower(std::string_view text) {
+  return normalize_domain(std::string(text) + ".");
+}
 
 // "*", "443", "8000-9000", "80,443,8080" (pieces may be ranges). false on a malformed entry.
 bool parse_ports(std::string_view text, std::vector<PortRange>& out, bool& inverted) {

@@ -30,11 +30,13 @@ bool precedes(const Rule* a, const Rule* b) {
   return a->line != b->line ? a->line < b->line : a->column < b->column;
 }
 
-char fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char fold(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 Decision from_rule(const Rule* rule) {
-  return Decision{rule->action == Action::Allow ? Verdict::Allow : Verdict::Block, Reason::Rule,
-                  rule, {}};
+  return Decision{
+      rule->action == Action::Allow ? Verdict::Allow : Verdict::Block, Reason::Rule, rule, {}};
 }
 
 }  // namespace
@@ -49,8 +51,8 @@ std::size_t RuleSet::CaselessHash::operator()(std::string_view text) const {
 }
 
 bool RuleSet::CaselessEqual::operator()(std::string_view a, std::string_view b) const {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return fold(x) == fold(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return fold(x) == fold(y); });
 }
 
 std::string_view verdict_name(Verdict verdict) {
@@ -69,8 +71,8 @@ std::string describe(const Decision& decision) {
   switch (decision.reason) {
     case Reason::Rule: {
       const Rule& rule = *decision.rule;
-      return "rule \"" + (rule.description.empty() ? std::string("(no description)")
-                                                   : rule.description) +
+      return "rule \"" +
+             (rule.description.empty() ? std::string("(no description)") : rule.description) +
              "\" (priority " + std::to_string(rule.priority) + ", line " +
              std::to_string(rule.line) + ")";
     }
@@ -104,7 +106,8 @@ RuleSet::RuleSet(AclFile file, Guard guard) : file_(std::move(file)), guard_(std
           user_groups_[i].push_back(it->second);
       }
     }
-    for (const auto& rule : p.rules) owned.emplace_back(&rule, static_cast<std::uint32_t>(i));
+    for (const auto& rule : p.rules)
+      owned.emplace_back(&rule, static_cast<std::uint32_t>(i));
   }
   std::stable_sort(owned.begin(), owned.end(),
                    [](const auto& a, const auto& b) { return precedes(a.first, b.first); });
@@ -112,10 +115,25 @@ RuleSet::RuleSet(AclFile file, Guard guard) : file_(std::move(file)), guard_(std
     order_.push_back(owned[id].first);
     indexes_[owned[id].second].add(*owned[id].first, id, false);
   }
-  for (const auto& rule : file_.clients) client_order_.push_back(&rule);
+  auto fit_of = [](const Rule* rule) {
+    Fit f{.first = 1, .last = 0, .commands = rule->commands, .exact = false};
+    if (rule->any_source && rule->ports.size() <= 1) {
+      f.exact = true;
+      if (rule->ports.size() == 1) {
+        f.first = rule->ports[0].first;
+        f.last = rule->ports[0].last;
+      }
+    }
+    return f;
+  };
+  for (const Rule* rule : order_)
+    fit_.push_back(fit_of(rule));
+  for (const auto& rule : file_.clients)
+    client_order_.push_back(&rule);
   std::stable_sort(client_order_.begin(), client_order_.end(), precedes);
   for (std::uint32_t id = 0; id < client_order_.size(); ++id) {
     clients_.add(*client_order_[id], id, true);
+    client_fit_.push_back(fit_of(client_order_[id]));
   }
 }
 
@@ -130,11 +148,19 @@ bool RuleSet::fits(const Rule& rule, const Query& query) const {
                                      [&](const Cidr& c) { return c.contains(*query.client); });
 }
 
-void RuleSet::scan(const RuleList& list, const std::vector<const Rule*>& order, const Query& query,
-                   std::uint32_t& best) const {
+bool RuleSet::fits(std::uint32_t id, const std::vector<Fit>& fit,
+                   const std::vector<const Rule*>& order, const Query& query) const {
+  const Fit& f = fit[id];
+  if ((f.commands & bit(query.command)) == 0) return false;
+  if (f.exact) return query.port >= f.first && query.port <= f.last;
+  return fits(*order[id], query);
+}
+
+void RuleSet::scan(const RuleList& list, const std::vector<const Rule*>& order,
+                   const std::vector<Fit>& fit, const Query& query, std::uint32_t& best) const {
   for (const std::uint32_t id : list) {
     if (id >= best) return;
-    if (fits(*order[id], query)) {
+    if (fits(id, fit, order, query)) {
       best = id;
       return;
     }
@@ -147,7 +173,8 @@ void RuleSet::principals(const Query& query, std::vector<std::uint32_t>& out) co
   };
   if (auto it = users_.find(query.user); it != users_.end()) {
     add(it->second);
-    for (const auto group : user_groups_[it->second]) add(group);
+    for (const auto group : user_groups_[it->second])
+      add(group);
   }
   for (const auto& group : query.groups) {
     if (auto it = groups_.find(std::string_view(group)); it != groups_.end()) add(it->second);
@@ -192,25 +219,27 @@ Decision RuleSet::check_client(const Ip& client) const {
   Query query;
   query.client = client;
   std::uint32_t best = kNoRule;
-  scan(clients_.any, client_order_, query, best);
-  clients_.networks.visit(client, 0,
-                          [&](const RuleList& list) { scan(list, client_order_, query, best); });
+  scan(clients_.any, client_order_, client_fit_, query, best);
+  clients_.networks.visit(client, 0, [&](const RuleList& list) {
+    scan(list, client_order_, client_fit_, query, best);
+  });
   if (best == kNoRule) return Decision{Verdict::Block, Reason::NoClientMatch, nullptr, {}};
   return from_rule(client_order_[best]);
 }
 
 Decision RuleSet::evaluate(const Query& query) const {
-  std::vector<std::uint32_t> indexes;
-  indexes.reserve(8);
+  thread_local std::vector<std::uint32_t> indexes;  // reused: no allocation per decision
+  indexes.clear();
   principals(query, indexes);
   std::uint32_t best = kNoRule;
-  auto scan_list = [&](const RuleList& list) { scan(list, order_, query, best); };
+  auto scan_list = [&](const RuleList& list) { scan(list, order_, fit_, query, best); };
   const auto& ip = query.target.ip;
   std::string_view guard_name;
   if (ip) {
     if (const auto prefix = guarded_prefix(*ip, query.port, guard_name)) {
       // Only a rule naming this address (a network inside the guarded range) can open it.
-      for (const auto index : indexes) indexes_[index].networks.visit(*ip, prefix, scan_list);
+      for (const auto index : indexes)
+        indexes_[index].networks.visit(*ip, prefix, scan_list);
       if (best != kNoRule) return from_rule(order_[best]);
       return Decision{Verdict::Block, Reason::Guard, nullptr, guard_name};
     }
@@ -218,18 +247,20 @@ Decision RuleSet::evaluate(const Query& query) const {
   std::uint32_t pending = kNoRule;
   for (const auto index : indexes) {
     const Index& at = indexes_[index];
-    scan(at.any, order_, query, best);
+    scan(at.any, order_, fit_, query, best);
     if (!query.target.name.empty()) at.names.visit(query.target.name, scan_list);
     if (ip) {
       at.networks.visit(*ip, 0, scan_list);
     } else {
-      scan(at.with_ip, order_, query, pending);
+      scan(at.with_ip, order_, fit_, query, pending);
     }
   }
   if (pending < best) return Decision{Verdict::NeedsAddress, Reason::Rule, order_[pending], {}};
   if (best != kNoRule) return from_rule(order_[best]);
   return Decision{file_.default_policy == Action::Allow ? Verdict::Allow : Verdict::Block,
-                  Reason::DefaultPolicy, nullptr, {}};
+                  Reason::DefaultPolicy,
+                  nullptr,
+                  {}};
 }
 
 }  // namespace rustsocks::acl

@@ -16,7 +16,9 @@ const std::vector<std::string> kLabels = {"a", "b", "ab", "x"};
 struct Generator {
   std::mt19937 random;
   explicit Generator(unsigned seed) : random(seed) {}
-  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); }
+  std::size_t pick(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+  }
 
   Ip address() {
     if (pick(4) == 0) {
@@ -30,7 +32,8 @@ struct Generator {
   }
   std::string name() {
     std::string out = kLabels[pick(kLabels.size())];
-    for (std::size_t i = pick(3); i > 0; --i) out += "." + kLabels[pick(kLabels.size())];
+    for (std::size_t i = pick(3); i > 0; --i)
+      out += "." + kLabels[pick(kLabels.size())];
     return out + ".com";
   }
   std::string destination() {
@@ -59,7 +62,8 @@ struct Generator {
     std::string text = "action = \"" + std::string(pick(2) ? "allow" : "block") + "\"\n";
     text += "description = \"r" + std::to_string(counter++) + "\"\n";
     text += "priority = " + std::to_string(pick(4)) + "\ndestinations = [";
-    for (std::size_t i = 1 + pick(3); i > 0; --i) text += "\"" + destination() + "\",";
+    for (std::size_t i = 1 + pick(3); i > 0; --i)
+      text += "\"" + destination() + "\",";
     const std::size_t low = pick(40);
     text += "]\nports = [\"" + std::to_string(low) + "-" + std::to_string(low + pick(40)) + "\"]\n";
     const char* protocols[] = {"tcp", "udp", "both", "bind"};
@@ -71,13 +75,15 @@ struct Generator {
     std::string text = pick(2) ? "[global]\ndefault_policy = \"allow\"\n" : "";
     for (int g = 0; g < 3; ++g) {
       text += "[[groups]]\nname = \"g" + std::to_string(g) + "\"\n";
-      for (std::size_t r = pick(12); r > 0; --r) text += "[[groups.rules]]\n" + rule_text();
+      for (std::size_t r = pick(12); r > 0; --r)
+        text += "[[groups.rules]]\n" + rule_text();
     }
     for (int u = 0; u < 3; ++u) {
       text += "[[users]]\nusername = \"u" + std::to_string(u) + "\"\ngroups = [";
       if (pick(2)) text += "\"g" + std::to_string(pick(3)) + "\"";
       text += "]\n";
-      for (std::size_t r = pick(12); r > 0; --r) text += "[[users.rules]]\n" + rule_text();
+      for (std::size_t r = pick(12); r > 0; --r)
+        text += "[[users.rules]]\n" + rule_text();
     }
     return text;
   }
@@ -117,7 +123,8 @@ std::vector<std::string> split(const std::string& name) {
 bool fits(const Rule& rule, const Query& q) {
   if ((rule.commands & bit(q.command)) == 0) return false;
   bool port = false;
-  for (const auto& range : rule.ports) port = port || (q.port >= range.first && q.port <= range.last);
+  for (const auto& range : rule.ports)
+    port = port || (q.port >= range.first && q.port <= range.last);
   if (!port) return false;
   if (rule.any_source) return true;
   for (const auto& source : rule.sources) {
@@ -131,12 +138,14 @@ std::string reference(const AclFile& file, const Query& q) {
   std::vector<std::string> groups(q.groups.begin(), q.groups.end());
   for (const auto& user : file.users) {
     if (user.name != q.user) continue;
-    for (const auto& rule : user.rules) rules.push_back(&rule);
+    for (const auto& rule : user.rules)
+      rules.push_back(&rule);
     groups.insert(groups.end(), user.groups.begin(), user.groups.end());
   }
   for (const auto& group : file.groups) {
     if (std::find(groups.begin(), groups.end(), group.name) == groups.end()) continue;
-    for (const auto& rule : group.rules) rules.push_back(&rule);
+    for (const auto& rule : group.rules)
+      rules.push_back(&rule);
   }
   std::stable_sort(rules.begin(), rules.end(), [](const Rule* a, const Rule* b) {
     if (a->priority != b->priority) return a->priority > b->priority;
@@ -147,14 +156,18 @@ std::string reference(const AclFile& file, const Query& q) {
   for (const Rule* rule : rules) {
     if (!fits(*rule, q)) continue;
     bool hit = rule->any_destination;
-    for (const auto& net : rule->networks) hit = hit || (q.target.ip && net.contains(*q.target.ip));
+    for (const auto& net : rule->networks)
+      hit = hit || (q.target.ip && net.contains(*q.target.ip));
     if (!q.target.name.empty()) {
-      for (const auto& d : rule->domains) hit = hit || d == q.target.name;
-      for (const auto& w : rule->wildcards) hit = hit || label_match(w.labels, labels);
+      for (const auto& d : rule->domains)
+        hit = hit || d == q.target.name;
+      for (const auto& w : rule->wildcards)
+        hit = hit || label_match(w.labels, labels);
     }
-    if (!hit && !q.target.ip && !rule->networks.empty()) return "needs_address:" + rule->description;
-    if (hit) return std::string(rule->action == Action::Allow ? "allow:" : "block:") +
-                    rule->description;
+    if (!hit && !q.target.ip && !rule->networks.empty())
+      return "needs_address:" + rule->description;
+    if (hit)
+      return std::string(rule->action == Action::Allow ? "allow:" : "block:") + rule->description;
   }
   return file.default_policy == Action::Allow ? "allow" : "block";
 }

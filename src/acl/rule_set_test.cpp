@@ -91,9 +91,9 @@ TEST(Evaluate, LeadingWildcardMatchesSubdomainsOnly) {
 }
 
 TEST(Evaluate, InnerWildcardStandsForExactlyOneLabel) {
-  auto rules = compile(
-      one_rule("destinations = [\"api.*.com\", \"*.*.corp\", \"prod-*.company.com\"]\n"
-               "ports = [\"*\"]"));
+  auto rules =
+      compile(one_rule("destinations = [\"api.*.com\", \"*.*.corp\", \"prod-*.company.com\"]\n"
+                       "ports = [\"*\"]"));
   EXPECT_EQ(verdict(rules, {.target = "api.x.com"}), "allow:r");
   EXPECT_EQ(verdict(rules, {.target = "api.x.y.com"}), "block");
   EXPECT_EQ(verdict(rules, {.target = "api.com"}), "block");
@@ -113,11 +113,13 @@ TEST(Evaluate, DomainRulesNeverMatchAddressesAndNetworksNeverMatchNames) {
 }
 
 TEST(Evaluate, PortsSingleRangesListsAndStar) {
-  auto rules = compile(one_rule("destinations = [\"*\"]\nports = [\"22\", \"8000-9000\", \"80,443\"]"));
+  auto rules =
+      compile(one_rule("destinations = [\"*\"]\nports = [\"22\", \"8000-9000\", \"80,443\"]"));
   for (const std::uint16_t port : std::vector<std::uint16_t>{22, 8000, 8500, 9000, 80, 443}) {
     EXPECT_EQ(verdict(rules, {.target = "x.org", .port = port}), "allow:r") << port;
   }
-  for (const std::uint16_t port : std::vector<std::uint16_t>{0, 21, 23, 7999, 9001, 81, 442, 65535}) {
+  for (const std::uint16_t port :
+       std::vector<std::uint16_t>{0, 21, 23, 7999, 9001, 81, 442, 65535}) {
     EXPECT_EQ(verdict(rules, {.target = "x.org", .port = port}), "block") << port;
   }
   auto all = compile(one_rule("destinations = [\"*\"]\nports = [\"*\"]"));
@@ -145,7 +147,8 @@ TEST(Evaluate, EmptyListsMatchNothing) {
 }
 
 TEST(Evaluate, SourcesRestrictARuleToClients) {
-  auto rules = compile(one_rule("destinations = [\"*\"]\nports = [\"*\"]\nsources = [\"10.0.0.0/8\"]"));
+  auto rules =
+      compile(one_rule("destinations = [\"*\"]\nports = [\"*\"]\nsources = [\"10.0.0.0/8\"]"));
   EXPECT_EQ(verdict(rules, {.target = "x.org", .client = "10.1.1.1"}), "allow:r");
   EXPECT_EQ(verdict(rules, {.target = "x.org", .client = "11.1.1.1"}), "block");
   EXPECT_EQ(verdict(rules, {.target = "x.org"}), "block");
@@ -279,7 +282,8 @@ TEST(Guard, BlocksInternalAddressesEvenUnderAStarAllow) {
 }
 
 TEST(Guard, OpensOnlyForARuleNamingAnAddressInsideTheRange) {
-  auto rules = compile(one_rule("destinations = [\"127.0.0.0/8\", \"0.0.0.0/0\"]\nports = [\"*\"]"));
+  auto rules =
+      compile(one_rule("destinations = [\"127.0.0.0/8\", \"0.0.0.0/0\"]\nports = [\"*\"]"));
   EXPECT_EQ(verdict(rules, {.target = "127.0.0.1"}), "allow:r");
   EXPECT_EQ(verdict(rules, {.target = "169.254.169.254"}), "block:guard");  // only via /0
   auto metadata = compile(one_rule("destinations = [\"169.254.169.254\"]\nports = [\"80\"]"));
@@ -290,8 +294,8 @@ TEST(Guard, OpensOnlyForARuleNamingAnAddressInsideTheRange) {
 TEST(Guard, ProtectsTheServersOwnEndpointsUnlessNamedExactly) {
   Guard guard{.block_internal = true,
               .own = {{*parse_ip("192.0.2.10"), 1080}, {*parse_ip("127.0.0.1"), 9090}}};
-  auto wide = compile(one_rule("destinations = [\"192.0.2.0/24\", \"127.0.0.0/8\"]\nports = [\"*\"]"),
-                      guard);
+  auto wide = compile(
+      one_rule("destinations = [\"192.0.2.0/24\", \"127.0.0.0/8\"]\nports = [\"*\"]"), guard);
   EXPECT_EQ(verdict(wide, {.target = "192.0.2.10", .port = 1080}), "block:guard");
   EXPECT_EQ(verdict(wide, {.target = "192.0.2.10", .port = 1081}), "allow:r");
   EXPECT_EQ(verdict(wide, {.target = "127.0.0.1", .port = 9090}), "block:guard");

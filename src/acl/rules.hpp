@@ -18,7 +18,9 @@ enum class Action : std::uint8_t { Allow, Block };
 // SOCKS commands as bits, so a rule's `protocols` is a mask: tcp = connect|bind, udp = udp.
 enum class Command : std::uint8_t { Connect = 1, Bind = 2, Udp = 4 };
 inline constexpr std::uint8_t kAllCommands = 7;
-inline constexpr std::uint8_t bit(Command command) { return static_cast<std::uint8_t>(command); }
+inline constexpr std::uint8_t bit(Command command) {
+  return static_cast<std::uint8_t>(command);
+}
 
 struct PortRange {
   std::uint16_t first = 0;
@@ -69,7 +71,7 @@ struct AclFile {
 };
 
 struct AclLoad {
-  std::optional<AclFile> file;  // set exactly when errors is empty
+  std::optional<AclFile> file;        // set exactly when errors is empty
   std::vector<std::string> errors;    // "source:line:column: message"
   std::vector<std::string> warnings;  // same form: rules that can never match, unknown keys
 };

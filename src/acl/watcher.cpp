@@ -4,13 +4,14 @@
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
+
 #include <sys/inotify.h>
 
 namespace rustsocks::acl {
 namespace {
 
-constexpr std::uint32_t kEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE |
-                                  IN_MOVED_FROM | IN_ATTRIB | IN_MODIFY;
+constexpr std::uint32_t kEvents =
+    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB | IN_MODIFY;
 
 std::filesystem::path real_path(const std::string& path) {
   std::error_code ec;

@@ -59,8 +59,9 @@ std::unique_ptr<acl::AclStore> make_acl_store(const config::Config& config,
   auto store = std::make_unique<acl::AclStore>(path, std::move(guard));
   store->load_initial();
   if (!config.acl.block_internal) {
-    spdlog::warn("acl: block_internal = false: clients may reach loopback, link-local (cloud "
-                 "metadata) and this server's own ports through the proxy");
+    spdlog::warn(
+        "acl: block_internal = false: clients may reach loopback, link-local (cloud "
+        "metadata) and this server's own ports through the proxy");
   }
   return store;
 }

@@ -82,7 +82,8 @@ void start_acl_reloads(const config::Config& config, acl::AclStore& store,
                        asio::io_context& control, std::optional<acl::AclWatcher>& watcher) {
   if (config.acl.terminate_on_reload) {
     store.on_replace([&workers](const std::shared_ptr<const acl::RuleSet>& rules) {
-      for (auto& worker : workers) worker->abort_blocked(rules);
+      for (auto& worker : workers)
+        worker->abort_blocked(rules);
     });
   }
   if (config.acl.watch) {
@@ -154,10 +155,9 @@ int run(const config::Config& config) {
   asio::signal_set signals(control, SIGINT, SIGTERM);
   std::vector<std::unique_ptr<listener::Worker>> workers;
   for (std::size_t i = 0; i < listeners.size(); ++i) {
-    workers.push_back(std::make_unique<listener::Worker>(config, *resolver, counters,
-                                                         std::move(listeners[i]), auth_shared,
-                                                         std::move(pam_channels[i]),
-                                                         acl_store.get()));
+    workers.push_back(std::make_unique<listener::Worker>(
+        config, *resolver, counters, std::move(listeners[i]), auth_shared,
+        std::move(pam_channels[i]), acl_store.get()));
   }
   std::optional<acl::AclWatcher> watcher;
   if (acl_store) start_acl_reloads(config, *acl_store, workers, control, watcher);

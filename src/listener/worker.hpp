@@ -54,7 +54,7 @@ class Worker {
   void abort_sessions();  // thread-safe: wakes every live session so it ends now
   // thread-safe: closes the live sessions `rules` block (terminate_on_reload)
   void abort_blocked(std::shared_ptr<const acl::RuleSet> rules);
-  void stop();            // thread-safe: stops the loop; join() afterwards
+  void stop();  // thread-safe: stops the loop; join() afterwards
   void join();
 
  private:

@@ -29,7 +29,8 @@ class LiveSessions {
   // Wakes every live session with EOF and cancels its pending operations; each then ends and
   // logs its record as usual.
   void abort_all() {
-    for (auto& entry : entries_) abort(entry);
+    for (auto& entry : entries_)
+      abort(entry);
   }
 
   // terminate_on_reload: closes the connected sessions that `rules` block (each logs why).
