@@ -28,8 +28,8 @@ std::string ten_thousand_rules(int users_share_one_principal) {
       std::string destination;
       switch (made % 5) {
         case 0:
-          destination = "10." + std::to_string(made % 256) + "." + std::to_string(pick(256)) +
-                        ".0/24";
+          destination =
+              "10." + std::to_string(made % 256) + "." + std::to_string(pick(256)) + ".0/24";
           break;
         case 1:
           destination = "host" + std::to_string(made) + ".corp.example";
@@ -46,8 +46,8 @@ std::string ten_thousand_rules(int users_share_one_principal) {
       text += std::string("[[") + table + "]]\naction = \"" + (pick(3) == 0 ? "block" : "allow") +
               "\"\ndescription = \"rule " + std::to_string(made) + "\"\ndestinations = [\"" +
               destination + "\"]\nports = [\"" + std::to_string(1 + pick(1000)) + "-" +
-              std::to_string(1000 + pick(64000)) + "\"]\nprotocols = [\"tcp\"]\npriority = " +
-              std::to_string(pick(1000)) + "\n";
+              std::to_string(1000 + pick(64000)) +
+              "\"]\nprotocols = [\"tcp\"]\npriority = " + std::to_string(pick(1000)) + "\n";
     }
   };
   if (users_share_one_principal != 0) {
