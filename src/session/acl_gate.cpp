@@ -45,18 +45,20 @@ acl::Query AclGate::query() const {
   return q;
 }
 
-bool AclGate::decide(const acl::RuleSet& rules, const acl::Query& query, bool count_allow) {
+bool AclGate::decide(const acl::RuleSet& rules, const acl::Query& query, bool count_block) {
   const auto decision = rules.evaluate(query);
-  if (decision.verdict == acl::Verdict::Block) {
-    acl::acl_metrics().blocked.inc();
-    blocked_ = "blocked by ACL: " + acl::describe(decision);
-    return false;
-  }
-  if (count_allow && decision.allowed()) acl::acl_metrics().allowed.inc();
-  return true;
+  if (decision.verdict != acl::Verdict::Block) return true;
+  if (count_block) acl::acl_metrics().blocked.inc();
+  blocked_ = "blocked by ACL: " + acl::describe(decision);
+  return false;
+}
+
+void AclGate::refused() {
+  if (store_ != nullptr) acl::acl_metrics().blocked.inc();
 }
 
 bool AclGate::check_request(const socks5::Target& target, acl::Command command) {
+  if (store_ == nullptr) return true;
   if (const auto* domain = std::get_if<socks5::Domain>(&target.address)) {
     target_ = acl::normalize_target(domain->name);
   } else if (const auto* v4 = std::get_if<socks5::Ipv4>(&target.address)) {
@@ -67,8 +69,7 @@ bool AclGate::check_request(const socks5::Target& target, acl::Command command) 
   }
   port_ = target.port;
   command_ = command;
-  if (store_ == nullptr) return true;
-  return decide(*store_->current(), query(), false);
+  return decide(*store_->current(), query(), true);
 }
 
 bool AclGate::check_address(const tcp::endpoint& endpoint) {

@@ -1,12 +1,15 @@
 // A session's view of the ACL: the client checkpoint right after accept, the request checkpoint
 // after authentication, and the check of every address about to be dialled. Each decision takes
-// the current snapshot (one snapshot per decision), counts itself in
-// rustsocks_acl_decisions_total{action} and remembers what blocked, for the session's log line.
-// With no store (ACL disabled) everything passes and nothing is counted.
+// the current snapshot (one snapshot per decision) and remembers what blocked, for the session's
+// log line. rustsocks_acl_decisions_total{action} counts one decision per session: a refusal
+// (admits_client, check_request, refused) or a connection (connected). With no store (ACL
+// disabled) everything passes and nothing is counted.
 //
 // BIND and UDP ASSOCIATE use the same gate: check_request(target, Command::Bind/Udp) for the
 // request, then check_address(peer, Command::Bind) for BIND's incoming peer and
-// check_address(destination, Command::Udp, name) for every UDP datagram's destination.
+// check_address(destination, Command::Udp, name) for every UDP datagram's destination;
+// check_address() does not count, so the caller calls refused() or connected() once for what it
+// does with the answer (or nothing per datagram).
 #pragma once
 
 #include <memory>
@@ -45,6 +48,8 @@ class AclGate {
   // After a successful dial: the connection is allowed (counted once) and remembered for
   // terminate_on_reload.
   void connected(const tcp::endpoint& upstream);
+  // The request is refused because check_address() blocked every address (counted once).
+  void refused();
   // terminate_on_reload: whether the connected session is still allowed by `rules`; sets
   // blocked_reason() when not.
   bool still_allowed(const acl::RuleSet& rules);
@@ -53,7 +58,7 @@ class AclGate {
   const std::string& blocked_reason() const { return blocked_; }
 
  private:
-  bool decide(const acl::RuleSet& rules, const acl::Query& query, bool count_allow);
+  bool decide(const acl::RuleSet& rules, const acl::Query& query, bool count_block);
   acl::Query query() const;
 
   acl::AclStore* store_;

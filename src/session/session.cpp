@@ -134,6 +134,7 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   auto dialed =
       co_await connect::dial(services.resolver, dial_target(shake.request.target), options);
   if (dialed.error == core::Errc::NotAllowed) {  // the ACL dropped every resolved address
+    gate.refused();
     co_await refuse_by_acl(client, gate, record);
     co_return;
   }
