@@ -32,8 +32,26 @@ void PrefixTable::insert(const Cidr& network, std::uint32_t id) {
     lengths.insert(std::upper_bound(lengths.begin(), lengths.end(), network.prefix),
                    network.prefix);
   }
-  auto& rules = lists_[key(network.network, network.prefix)];
+  auto& rules = pending_[key(network.network, network.prefix)];
   if (rules.empty() || rules.back() != id) rules.push_back(id);
+}
+
+void PrefixTable::seal() {
+  if (pending_.empty()) return;
+  std::size_t size = 4;
+  while (size < pending_.size() * 2)
+    size *= 2;  // load factor at most 1/2
+  slots_.assign(size, Slot{});
+  mask_ = size - 1;
+  for (auto& [k, list] : pending_) {
+    std::size_t at = KeyHash{}(k)&mask_;
+    while (slots_[at].count != 0)
+      at = (at + 1) & mask_;
+    slots_[at] =
+        Slot{k, static_cast<std::uint32_t>(ids_.size()), static_cast<std::uint32_t>(list.size())};
+    ids_.insert(ids_.end(), list.begin(), list.end());
+  }
+  pending_.clear();
 }
 
 std::uint32_t DomainTrie::child(std::uint32_t at, const std::string& label) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,22 +21,33 @@ namespace rustsocks::acl {
 inline constexpr std::uint32_t kNoRule = std::numeric_limits<std::uint32_t>::max();
 using RuleList = std::vector<std::uint32_t>;
 
-// Networks by prefix length: one hash table keyed by (masked address, length), plus the distinct
-// lengths in use per family, so a lookup costs one probe per length present (a handful) instead
-// of one step per address bit.
 // True when `text` matches `pattern`, where `*` stands for any run of characters.
 bool glob_match(std::string_view pattern, std::string_view text);
 
+// Networks by prefix length: one open-addressing table keyed by (masked address, length), plus
+// the distinct lengths in use per family, so a lookup costs one probe per length present (a
+// handful) instead of one step per address bit. Filled by insert(), then seal()ed into flat
+// arrays (a probe touches one slot and one run of rule ids).
 class PrefixTable {
  public:
   void insert(const Cidr& network, std::uint32_t id);
+  void seal();
   // Calls visit(list) for every network containing `ip` whose prefix is at least min_prefix,
-  // shortest prefix first.
+  // shortest prefix first. Only after seal().
   template <class Visit>
   void visit(const Ip& ip, std::size_t min_prefix, Visit&& visit) const {
+    if (slots_.empty()) return;
     for (const std::uint8_t length : ip.v6 ? v6_lengths_ : v4_lengths_) {
       if (length < min_prefix) continue;
-      if (auto it = lists_.find(key(ip, length)); it != lists_.end()) visit(it->second);
+      const Key wanted = key(ip, length);
+      for (std::size_t at = KeyHash{}(wanted)&mask_;; at = (at + 1) & mask_) {
+        const Slot& slot = slots_[at];
+        if (slot.count == 0) break;
+        if (slot.key == wanted) {
+          visit(std::span<const std::uint32_t>(ids_.data() + slot.begin, slot.count));
+          break;
+        }
+      }
     }
   }
 
@@ -49,8 +61,16 @@ class PrefixTable {
   struct KeyHash {
     std::size_t operator()(const Key& key) const;
   };
+  struct Slot {
+    Key key{};
+    std::uint32_t begin = 0;
+    std::uint32_t count = 0;  // 0: empty slot
+  };
   static Key key(const Ip& ip, std::uint8_t length);
-  std::unordered_map<Key, RuleList, KeyHash> lists_;
+  std::unordered_map<Key, RuleList, KeyHash> pending_;  // until seal()
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> ids_;
+  std::size_t mask_ = 0;
   std::vector<std::uint8_t> v4_lengths_;  // ascending
   std::vector<std::uint8_t> v6_lengths_;
 };
@@ -120,6 +140,7 @@ struct Index {
   DomainTrie names;
   // by_source: index the rule's sources instead of its destinations ([[clients]]).
   void add(const Rule& rule, std::uint32_t id, bool by_source);
+  void seal() { networks.seal(); }
 };
 
 }  // namespace rustsocks::acl

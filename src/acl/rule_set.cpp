@@ -135,6 +135,9 @@ RuleSet::RuleSet(AclFile file, Guard guard) : file_(std::move(file)), guard_(std
     clients_.add(*client_order_[id], id, true);
     client_fit_.push_back(fit_of(client_order_[id]));
   }
+  clients_.seal();
+  for (auto& index : indexes_)
+    index.seal();
 }
 
 bool RuleSet::fits(const Rule& rule, const Query& query) const {
@@ -156,7 +159,7 @@ bool RuleSet::fits(std::uint32_t id, const std::vector<Fit>& fit,
   return fits(*order[id], query);
 }
 
-void RuleSet::scan(const RuleList& list, const std::vector<const Rule*>& order,
+void RuleSet::scan(std::span<const std::uint32_t> list, const std::vector<const Rule*>& order,
                    const std::vector<Fit>& fit, const Query& query, std::uint32_t& best) const {
   for (const std::uint32_t id : list) {
     if (id >= best) return;
@@ -220,7 +223,7 @@ Decision RuleSet::check_client(const Ip& client) const {
   query.client = client;
   std::uint32_t best = kNoRule;
   scan(clients_.any, client_order_, client_fit_, query, best);
-  clients_.networks.visit(client, 0, [&](const RuleList& list) {
+  clients_.networks.visit(client, 0, [&](std::span<const std::uint32_t> list) {
     scan(list, client_order_, client_fit_, query, best);
   });
   if (best == kNoRule) return Decision{Verdict::Block, Reason::NoClientMatch, nullptr, {}};
@@ -232,7 +235,9 @@ Decision RuleSet::evaluate(const Query& query) const {
   indexes.clear();
   principals(query, indexes);
   std::uint32_t best = kNoRule;
-  auto scan_list = [&](const RuleList& list) { scan(list, order_, fit_, query, best); };
+  auto scan_list = [&](std::span<const std::uint32_t> list) {
+    scan(list, order_, fit_, query, best);
+  };
   const auto& ip = query.target.ip;
   std::string_view guard_name;
   if (ip) {

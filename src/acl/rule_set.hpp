@@ -111,7 +111,7 @@ class RuleSet {
   void principals(const Query& query, std::vector<std::uint32_t>& out) const;
   std::size_t guarded_prefix(const Ip& ip, std::uint16_t port, std::string_view& name) const;
   bool fits(const Rule& rule, const Query& query) const;
-  void scan(const RuleList& list, const std::vector<const Rule*>& order,
+  void scan(std::span<const std::uint32_t> list, const std::vector<const Rule*>& order,
             const std::vector<Fit>& fit, const Query& query, std::uint32_t& best) const;
 
   AclFile file_;
