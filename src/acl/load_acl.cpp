@@ -60,6 +60,7 @@ class Loader {
   void read_list(const toml::table& t, std::string_view key, std::string_view where, Rule& rule,
                  std::vector<std::string>& text, Adder add, std::string_view forms);
   void read_ports(const toml::table& t, std::string_view where, Rule& rule);
+  void read_head(const toml::table& t, std::string_view where, Rule& rule);
   std::optional<Rule> read_rule(const toml::table& t, std::string_view where, bool client);
   std::vector<Rule> read_rules(const toml::table& owner, std::string_view where);
   void unknown_keys(const toml::table& t, std::string_view where,
@@ -147,10 +148,8 @@ void Loader::read_ports(const toml::table& t, std::string_view where, Rule& rule
   rule.ports_text = std::move(*values);
 }
 
-std::optional<Rule> Loader::read_rule(const toml::table& t, std::string_view where, bool client) {
-  Rule rule;
-  rule.line = t.source().begin.line;
-  rule.column = t.source().begin.column;
+// action, description, priority.
+void Loader::read_head(const toml::table& t, std::string_view where, Rule& rule) {
   const auto* action = t.get_as<std::string>("action");
   if (action == nullptr || (action->get() != "allow" && action->get() != "block")) {
     const toml::node* raw = t.get("action");
@@ -179,6 +178,13 @@ std::optional<Rule> Loader::read_rule(const toml::table& t, std::string_view whe
       rule.priority = static_cast<std::uint32_t>(number->get());
     }
   }
+}
+
+std::optional<Rule> Loader::read_rule(const toml::table& t, std::string_view where, bool client) {
+  Rule rule;
+  rule.line = t.source().begin.line;
+  rule.column = t.source().begin.column;
+  read_head(t, where, rule);
   if (t.get("sources") != nullptr) {
     rule.any_source = false;
     read_list(

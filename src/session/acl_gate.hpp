@@ -5,11 +5,14 @@
 // (admits_client, check_request, refused) or a connection (connected). With no store (ACL
 // disabled) everything passes and nothing is counted.
 //
-// BIND and UDP ASSOCIATE use the same gate: check_request(target, Command::Bind/Udp) for the
-// request, then check_address(peer, Command::Bind) for BIND's incoming peer and
-// check_address(destination, Command::Udp, name) for every UDP datagram's destination;
+// BIND and UDP ASSOCIATE use the same gate. BIND: check_request(DST, Command::Bind) for the
+// request (DST names the host expected to connect), then check_address(peer.address(),
+// peer.port(), Command::Bind) for the incoming peer. UDP ASSOCIATE: the request's DST is the
+// client's own address hint (often 0.0.0.0:0, which the guard blocks), so do not pass it to
+// check_request; check every datagram with check_address(destination, port, Command::Udp, name)
+// (name: the domain the datagram named, its resolved address as `destination`).
 // check_address() does not count, so the caller calls refused() or connected() once for what it
-// does with the answer (or nothing per datagram).
+// does with the answer (nothing per datagram).
 #pragma once
 
 #include <memory>
