@@ -18,7 +18,8 @@ struct Ip {
   bool v6 = false;
   std::size_t bits() const { return v6 ? 128 : 32; }
   bool bit(std::size_t index) const {
-    return ((bytes[index / 8] >> (7 - index % 8)) & 1U) != 0;  // NOLINT(hicpp-signed-bitwise)
+    const unsigned byte = bytes[index / 8];
+    return ((byte >> (7U - index % 8U)) & 1U) != 0;
   }
   friend bool operator==(const Ip&, const Ip&) = default;
 };
