@@ -1,7 +1,9 @@
 #include "acl/watcher.hpp"
 
-#include <array>
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -72,19 +74,26 @@ bool AclWatcher::relevant(std::string_view name) const {
   return name == file_name_ || name == real_name_ || name == "..data";
 }
 
+bool AclWatcher::touches_file(std::span<const char> events) const {
+  // Every header is copied out: the bytes need not be aligned for inotify_event.
+  bool touched = false;
+  for (std::size_t at = 0; at + sizeof(inotify_event) <= events.size();) {
+    inotify_event header{};
+    std::memcpy(&header, events.data() + at, sizeof header);
+    const char* name = events.data() + at + sizeof header;
+    const std::size_t room = std::min<std::size_t>(header.len, events.size() - at - sizeof header);
+    touched = touched || relevant(std::string_view(name, ::strnlen(name, room)));
+    at += sizeof header + header.len;
+  }
+  return touched;
+}
+
 awaitable<void> AclWatcher::read_events() {
-  alignas(inotify_event) std::array<char, 16 * 1024> buffer{};
+  std::vector<char> buffer(16UL * 1024);
   for (;;) {
     auto [ec, n] = co_await inotify_.async_read_some(asio::buffer(buffer), kNoThrow);
     if (ec) co_return;  // closed by stop()
-    bool changed = false;
-    for (std::size_t at = 0; at + sizeof(inotify_event) <= n;) {
-      const auto* event = reinterpret_cast<const inotify_event*>(buffer.data() + at);  // NOLINT
-      const std::string_view name = event->len > 0 ? std::string_view(event->name) : "";
-      changed = changed || relevant(name);
-      at += sizeof(inotify_event) + event->len;
-    }
-    if (changed && !pending_) {
+    if (touches_file(std::span<const char>(buffer.data(), n)) && !pending_) {
       pending_ = true;
       asio::co_spawn(inotify_.get_executor(), reload_soon(), asio::detached);
     }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <span>
 #include <string>
 
 #include "acl/acl_store.hpp"
@@ -30,6 +31,8 @@ class AclWatcher {
   awaitable<void> reload_soon();
   void watch_directories();
   bool relevant(std::string_view name) const;
+  // Whether a batch of inotify events names the file, its real name or `..data`.
+  bool touches_file(std::span<const char> events) const;
 
   AclStore& store_;
   std::chrono::milliseconds debounce_;
