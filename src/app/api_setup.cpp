@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "api/core_routes.hpp"
+#include "app/acl_api.hpp"
 #include "core/log.hpp"
 #include "metrics/process_metrics.hpp"
 #include "metrics/registry.hpp"
@@ -101,7 +102,8 @@ void ApiService::start(asio::io_context& control, Workers& workers,
                                                    .pam_tester = make_pam_tester(control, workers),
                                                    .health = health_});
   // Other modules register here, before serving: router_->add(...) / add_async(...) for their
-  // routes (paths under /api/ require the token), health_.add_check("acl", ...) for readiness.
+  // routes (paths under /api/ require the token), health_.add_check(...) for readiness.
+  add_acl_routes(*router_, health_, acl_);
   server_ =
       std::make_unique<api::Server>(control, std::move(*listener_), *router_,
                                     api::Server::Options{.max_connections = api.max_connections,

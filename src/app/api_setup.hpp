@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "acl/acl_store.hpp"
 #include "api/health.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
@@ -23,8 +24,10 @@ std::optional<api::BoundListener> bind_api(const config::Config& config);
 // Create after the control io_context (it must be destroyed first).
 class ApiService {
  public:
-  ApiService(const config::Config& config, std::optional<api::BoundListener> listener)
-      : config_(config), listener_(std::move(listener)) {}
+  // acl: the live ACL for its routes and readiness check, null when [acl] is disabled.
+  ApiService(const config::Config& config, std::optional<api::BoundListener> listener,
+             acl::AclStore* acl)
+      : config_(config), listener_(std::move(listener)), acl_(acl) {}
 
   // After the workers exist, before `control` runs. Serves nothing when the API is disabled.
   void start(asio::io_context& control, std::vector<std::unique_ptr<listener::Worker>>& workers,
@@ -37,6 +40,7 @@ class ApiService {
 
   const config::Config& config_;
   std::optional<api::BoundListener> listener_;
+  acl::AclStore* acl_;
   std::unique_ptr<api::Router> router_;
   api::Health health_;
   std::unique_ptr<api::Server> server_;

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "acl/watcher.hpp"
+#include "app/acl_setup.hpp"
 #include "app/api_setup.hpp"
 #include "app/auth_setup.hpp"
 #include "app/privileges.hpp"
@@ -61,6 +63,35 @@ awaitable<void> shutdown(std::vector<std::unique_ptr<listener::Worker>>& workers
   error_code ignored;
   signals.cancel(ignored);
   control.stop();  // the signal set may still hold the loop: main goes on to join and exit
+}
+
+// SIGHUP reloads the ACL file (and is harmless without one).
+void watch_hangup(asio::signal_set& hangup, acl::AclStore* store) {
+  hangup.async_wait([&hangup, store](const error_code& ec, int) {
+    if (ec) return;
+    if (store != nullptr) {
+      store->reload("SIGHUP");
+    } else {
+      spdlog::info("received SIGHUP: the ACL is disabled, nothing to reload");
+    }
+    watch_hangup(hangup, store);
+  });
+}
+
+// terminate_on_reload closes the sessions new rules block; watch = true starts the watcher.
+void start_acl_reloads(const config::Config& config, acl::AclStore& store,
+                       std::vector<std::unique_ptr<listener::Worker>>& workers,
+                       asio::io_context& control, std::optional<acl::AclWatcher>& watcher) {
+  if (config.acl.terminate_on_reload) {
+    store.on_replace([&workers](const std::shared_ptr<const acl::RuleSet>& rules) {
+      for (auto& worker : workers)
+        worker->abort_blocked(rules);
+    });
+  }
+  if (config.acl.watch) {
+    watcher.emplace(control, store);
+    watcher->start();
+  }
 }
 
 // One SO_REUSEPORT listener per worker; the first picks the port when 0 is configured.
@@ -117,19 +148,31 @@ int run(const config::Config& config) {
     }
   }
   auto& auth_shared = auth.start();
+  // After the privilege drop: a file the run user cannot read fails now, not at the first reload.
+  // The guard keeps clients off every port this process listens on: SOCKS and the API.
+  auto own = own_endpoints(endpoint);
+  if (api_listener) {
+    auto api_own = own_endpoints(api_listener->endpoint);
+    own.insert(own.end(), api_own.begin(), api_own.end());
+  }
+  auto acl_store = make_acl_store(config, std::move(own));
 
   listener::ConnectionCounters counters;
   auto resolver = std::make_unique<connect::Resolver>();
   asio::io_context control(1);
-  ApiService api(config, std::move(api_listener));
+  ApiService api(config, std::move(api_listener), acl_store.get());
   // Signals are caught from here on: one arriving during start-up still drains cleanly.
   asio::signal_set signals(control, SIGINT, SIGTERM);
   std::vector<std::unique_ptr<listener::Worker>> workers;
   for (std::size_t i = 0; i < listeners.size(); ++i) {
-    workers.push_back(std::make_unique<listener::Worker>(config, *resolver, counters,
-                                                         std::move(listeners[i]), auth_shared,
-                                                         std::move(pam_channels[i])));
+    workers.push_back(std::make_unique<listener::Worker>(
+        config, *resolver, counters, std::move(listeners[i]), auth_shared,
+        std::move(pam_channels[i]), acl_store.get()));
   }
+  std::optional<acl::AclWatcher> watcher;
+  if (acl_store) start_acl_reloads(config, *acl_store, workers, control, watcher);
+  asio::signal_set hangup(control, SIGHUP);
+  watch_hangup(hangup, acl_store.get());
   signals.async_wait([&](const error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received {}: draining (send it again to close live sessions now)",

@@ -95,11 +95,22 @@ struct Api {
   unsigned pam_tests_per_minute = 10;              // POST /api/auth/pam/test; over it: 429
 };
 
+// [acl]: the ACL file (docs/acl.md) and how it is applied.
+struct Acl {
+  bool enabled = false;
+  std::string config_file;  // required when enabled; relative to the working directory
+  bool watch = false;       // reload on change (inotify); SIGHUP reloads either way
+  std::string anonymous_user = "anonymous";  // the ACL's user when SOCKS gives no username
+  bool block_internal = true;        // the built-in guard (loopback, link-local, own listeners)
+  bool terminate_on_reload = false;  // close live sessions that reloaded rules block
+};
+
 struct Config {
   Server server;
   Logging logging;
   Auth auth;
   Api api;
+  Acl acl;
 };
 
 // Everything a load produced: a config when there were no errors, plus every error and warning

@@ -12,8 +12,8 @@ constexpr std::string_view kIntro =
 # line changes nothing. The full reference, with bounds, is docs/config.md.
 #
 # RustSocks configuration files load too: RustSocks keys this build does not implement produce
-# one warning each and are ignored. The security features it lacks (ACLs, TLS, GSSAPI) stop the
-# start with an error instead, so they are never silently dropped. Unknown keys, wrong types and
+# one warning each and are ignored. The security features it lacks (TLS, GSSAPI) stop the start
+# with an error instead, so they are never silently dropped. Unknown keys, wrong types and
 # out-of-range values are errors.
 
 )toml";
@@ -164,13 +164,34 @@ cache_ttl_secs = 60
 # [[auth.users]]
 # username = "alice"
 # password_hash = "$y$j9T$..."
+
+)toml";
+
+constexpr std::string_view kAcl = R"toml([acl]
+# Access control (docs/acl.md): per-user and per-group rules in a separate TOML file, checked
+# when a client connects (its address) and on every request: every address about to be dialled
+# (after DNS), every UDP datagram's destination, BIND's incoming peer. Off = an open proxy for
+# whoever reaches the listener (a warning at start-up when that listener is not on loopback).
+enabled = false
+# The ACL file; required when enabled. A relative path is taken from the working directory.
+config_file = ""
+# Reload the file when it changes (editors' save-by-rename and Kubernetes ConfigMap symlink swaps
+# included). SIGHUP reloads it either way. A broken file keeps the rules in force.
+watch = false
+# User the rules see when SOCKS gives no username (socks_method "none" or "pam.address").
+anonymous_user = "anonymous"
+# Block loopback, link-local (cloud metadata) and the server's own listening addresses unless a
+# rule names them by address or CIDR ("*" does not open them).
+block_internal = true
+# On reload, close live sessions that the new rules block.
+terminate_on_reload = false
 )toml";
 
 }  // namespace
 
 std::string example_config() {
   std::string text;
-  for (const std::string_view part : {kIntro, kServer, kLogging, kApi, kAuth, kAuthDetails}) {
+  for (const std::string_view part : {kIntro, kServer, kLogging, kApi, kAuth, kAuthDetails, kAcl}) {
     text += part;
   }
   return text;

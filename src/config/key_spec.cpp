@@ -20,10 +20,6 @@ constexpr std::string_view kTlsOn =
 constexpr std::string_view kPool =
     "is ignored: connection pooling is deliberately not implemented (each CONNECT dials fresh)";
 constexpr std::string_view kGssapi = "is ignored: GSSAPI is not implemented in this build";
-constexpr std::string_view kAcl = "is ignored: ACLs are not implemented in this build";
-constexpr std::string_view kAclOn =
-    "is true, but ACLs are not implemented in this build; refusing to start a proxy without the "
-    "rules it was given (set it to false or remove [acl])";
 constexpr std::string_view kSessions =
     "is ignored: session persistence is not implemented in this build";
 constexpr std::string_view kSwagger =
@@ -122,10 +118,12 @@ constexpr auto kKeys = std::to_array<KeySpec>({
     {"auth.gssapi.protection_level", String, Warn, kGssapi, {}},
     {"auth.gssapi.verbose", Bool, Warn, kGssapi, {}},
     {"acl", Table, Quiet, {}, {}},
-    {"acl.enabled", Bool, FailIfTrue, kAcl, kAclOn},
-    {"acl.config_file", String, Warn, kAcl, {}},
-    {"acl.watch", Bool, Warn, kAcl, {}},
-    {"acl.anonymous_user", String, Warn, kAcl, {}},
+    {"acl.enabled", Bool, Read, {}, {}},
+    {"acl.config_file", String, Read, {}, {}},
+    {"acl.watch", Bool, Read, {}, {}},
+    {"acl.anonymous_user", String, Read, {}, {}},
+    {"acl.block_internal", Bool, Read, {}, {}},
+    {"acl.terminate_on_reload", Bool, Read, {}, {}},
     {"sessions", Table, Quiet, {}, {}},
     {"sessions.enabled", Bool, Warn, kSessions, {}},
     {"sessions.storage", String, Warn, kSessions, {}},

@@ -97,5 +97,7 @@ void read_api(const toml::table& root, Api& api, Diagnostics& out);
 // [[auth.users]]: each entry, duplicates, plain-text passwords. Checks against the method are
 // read_auth()'s.
 void read_users(const toml::table& root, Auth& auth, Diagnostics& out);
+// [acl]: the switches, and config_file required when enabled.
+void read_acl(const toml::table& root, Acl& acl, Diagnostics& out);
 
 }  // namespace rustsocks::config

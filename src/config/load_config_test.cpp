@@ -325,6 +325,12 @@ TEST(ExampleConfig, LoadsUnchangedWithNoWarningIntoTheDefaults) {
   EXPECT_EQ(fields(*result.config), fields(defaults));
   EXPECT_EQ(auth_fields(result.config->auth), auth_fields(defaults.auth));
   EXPECT_THAT(result.config->auth.users, IsEmpty());
+  const auto& acl = result.config->acl;
+  EXPECT_EQ(std::tie(acl.enabled, acl.config_file, acl.watch, acl.anonymous_user,
+                     acl.block_internal, acl.terminate_on_reload),
+            std::tie(defaults.acl.enabled, defaults.acl.config_file, defaults.acl.watch,
+                     defaults.acl.anonymous_user, defaults.acl.block_internal,
+                     defaults.acl.terminate_on_reload));
 }
 
 TEST(ExampleConfig, ShowsEveryImplementedKeyWithACommentAbove) {
@@ -381,7 +387,13 @@ TEST(ExampleConfig, ShowsEveryImplementedKeyWithACommentAbove) {
                                 "cache_ttl_secs =",
                                 "# [[auth.users]]",
                                 "# username =",
-                                "# password_hash ="}) {
+                                "# password_hash =",
+                                "[acl]",
+                                "config_file =",
+                                "watch =",
+                                "anonymous_user =",
+                                "block_internal =",
+                                "terminate_on_reload ="}) {
     EXPECT_NE(text.find("\n" + key), std::string::npos) << key;
   }
   std::istringstream lines(text);

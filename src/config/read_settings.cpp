@@ -265,6 +265,7 @@ Config read_settings(const toml::table& root, Diagnostics& out) {
   read_logging(root, config.logging, out);
   read_auth(root, config.auth, out);
   read_api(root, config.api, out);
+  read_acl(root, config.acl, out);
   return config;
 }
 

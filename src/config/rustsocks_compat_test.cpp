@@ -177,10 +177,6 @@ constexpr auto kWarnedKeys =
                                      "auth.gssapi.keytab_path",
                                      "auth.gssapi.protection_level",
                                      "auth.gssapi.verbose",
-                                     "acl.enabled",
-                                     "acl.config_file",
-                                     "acl.watch",
-                                     "acl.anonymous_user",
                                      "sessions.enabled",
                                      "sessions.storage",
                                      "sessions.database_url",
@@ -234,6 +230,29 @@ TEST(RustSocksConfig, LoadsWithOneWarningPerWarnedKeyAndNoError) {
   EXPECT_EQ(result.config->server.connect_timeout, std::chrono::milliseconds{3000});
   EXPECT_EQ(result.config->auth.users.size(), 2U);
   EXPECT_FALSE(result.config->auth.pam.verify_service);
+  EXPECT_FALSE(result.config->acl.enabled);
+  EXPECT_EQ(result.config->acl.config_file, "config/acl.toml");
+  EXPECT_EQ(result.config->acl.anonymous_user, "anonymous");
+}
+
+TEST(RustSocksConfig, ReadsTheAclSection) {
+  const auto result = load(
+      "[acl]\nenabled = true\nconfig_file = \"/etc/rustsocks/acl.toml\"\nwatch = true\n"
+      "anonymous_user = \"guest\"\nblock_internal = false\nterminate_on_reload = true\n");
+  ASSERT_TRUE(result.config) << ::testing::PrintToString(result.errors);
+  EXPECT_THAT(result.warnings, IsEmpty());
+  const auto& acl = result.config->acl;
+  EXPECT_TRUE(acl.enabled);
+  EXPECT_EQ(acl.config_file, "/etc/rustsocks/acl.toml");
+  EXPECT_TRUE(acl.watch);
+  EXPECT_EQ(acl.anonymous_user, "guest");
+  EXPECT_FALSE(acl.block_internal);
+  EXPECT_TRUE(acl.terminate_on_reload);
+  const auto defaults = load("");
+  EXPECT_TRUE(defaults.config->acl.block_internal);
+  EXPECT_FALSE(defaults.config->acl.terminate_on_reload);
+  EXPECT_THAT(load("[acl]\nanonymous_user = \"\"\n").errors,
+              ElementsAre("test.toml:2:18: 'acl.anonymous_user' in [acl] must be 1 to 255 bytes"));
 }
 
 TEST(RustSocksConfig, WarnsExactlyOnceForEachWarnedKey) {
@@ -359,10 +378,10 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{std::string("[auth]\nsocks_method = \"userpass\"\n"),
                   std::string("test.toml:2:16: 'auth.socks_method' in [auth] is \"userpass\", but "
                               "there is no [[auth.users]] entry; add at least one user")},
-        std::pair{std::string("[acl]\nenabled = true\nconfig_file = \"acl.toml\"\n"),
-                  std::string("test.toml:2:11: 'acl.enabled' in [acl] is true, but ACLs are not "
-                              "implemented in this build; refusing to start a proxy without the "
-                              "rules it was given (set it to false or remove [acl])")},
+        std::pair{std::string("[acl]\nenabled = true\n"),
+                  std::string("test.toml:2:11: 'acl.enabled' in [acl] is true, but "
+                              "'acl.config_file' is not set; name the ACL file (see "
+                              "docs/acl.md)")},
         std::pair{std::string("[server.tls]\nenabled = true\n"),
                   std::string("test.toml:2:11: 'server.tls.enabled' in [server.tls] is true, but "
                               "TLS is not implemented in this build; refusing to serve plain SOCKS "

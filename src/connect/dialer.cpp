@@ -110,6 +110,10 @@ awaitable<Dialed> dial(Resolver& resolver, DialTarget target, DialOptions option
     if (parse_error) co_return Dialed{core::Errc::AddressTypeNotSupported, tcp::socket(executor)};
     candidates.emplace_back(address, target.port);
   }
+  if (options.admit) {
+    std::erase_if(candidates, [&options](const tcp::endpoint& e) { return !options.admit(e); });
+    if (candidates.empty()) co_return Dialed{core::Errc::NotAllowed, tcp::socket(executor)};
+  }
   co_return co_await race_connect(std::move(candidates), options);
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <variant>
 
@@ -17,6 +18,10 @@ struct DialOptions {
   std::chrono::milliseconds dns_timeout{5'000};
   std::chrono::milliseconds connect_timeout{5'000};  // whole dial, all candidates
   std::chrono::milliseconds attempt_delay{250};      // RFC 8305 "Connection Attempt Delay"
+  // Called for every candidate address before it is dialled (the ACL): false drops it, so a
+  // disallowed address is never connected to. When it drops every candidate, dial() fails with
+  // Errc::NotAllowed. Empty = every candidate.
+  std::function<bool(const tcp::endpoint&)> admit{};
 };
 
 struct DialTarget {

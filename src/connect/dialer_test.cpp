@@ -106,6 +106,42 @@ TEST(Dial, ReportsAnUnknownNameAsADnsFailure) {
   EXPECT_EQ(dialed.error, core::Errc::DnsFailure);
 }
 
+TEST(Dial, NeverDialsACandidateTheFilterDrops) {
+  asio::io_context io;
+  Resolver resolver(1);
+  tcp::acceptor good(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::vector<tcp::endpoint> asked;
+  DialOptions options;
+  options.admit = [&asked](const tcp::endpoint& e) {
+    asked.push_back(e);
+    return false;
+  };
+  DialTarget target{.host = "127.0.0.1", .port = good.local_endpoint().port(), .is_name = false};
+  auto dialed = run_bounded(io, outcome(dial(resolver, target, options)));
+  EXPECT_EQ(dialed.error, core::Errc::NotAllowed);
+  ASSERT_EQ(asked.size(), 1U);
+  EXPECT_EQ(asked[0], good.local_endpoint());
+  options.admit = [](const tcp::endpoint&) { return true; };
+  auto allowed = run_bounded(io, outcome(dial(resolver, target, options)));
+  EXPECT_FALSE(allowed.error) << allowed.error.message();
+}
+
+TEST(Dial, FiltersEveryResolvedAddressOfAName) {
+  asio::io_context io;
+  Resolver resolver(1);
+  tcp::acceptor good(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::size_t asked = 0;
+  DialOptions options;
+  options.admit = [&asked](const tcp::endpoint& e) {
+    ++asked;
+    return !e.address().is_loopback();
+  };
+  DialTarget target{.host = "localhost", .port = good.local_endpoint().port(), .is_name = true};
+  auto dialed = run_bounded(io, outcome(dial(resolver, target, options)));
+  EXPECT_EQ(dialed.error, core::Errc::NotAllowed);
+  EXPECT_GE(asked, 1U);
+}
+
 TEST(InterleaveFamilies, AlternatesStartingWithTheFirstFamily) {
   auto v4 = [](const char* a) { return tcp::endpoint(asio::ip::make_address(a), 1); };
   auto ordered = interleave_families({v4("::1"), v4("::2"), v4("1.1.1.1"), v4("1.1.1.2")});

@@ -96,7 +96,7 @@ Listener bind_listener(const tcp::endpoint& endpoint, int backlog) {
 
 Worker::Worker(const config::Config& config, connect::Resolver& resolver,
                ConnectionCounters& counters, Listener listener, session::AuthShared& auth,
-               core::UniqueFd pam_channel)
+               core::UniqueFd pam_channel, acl::AclStore* acl)
     : config_(config),
       resolver_(resolver),
       counters_(counters),
@@ -106,7 +106,8 @@ Worker::Worker(const config::Config& config, connect::Resolver& resolver,
                ? std::make_unique<auth::PamChannel>(io_.get_executor(), std::move(pam_channel),
                                                     config.auth.pam.timeout)
                : nullptr),
-      auth_(auth, pam_.get()) {
+      auth_(auth, pam_.get()),
+      acl_(acl) {
   int fd = listener.fd.get();
   acceptor_.assign(listener.endpoint.protocol(), fd);
   (void)listener.fd.release();  // the acceptor owns it now
@@ -146,6 +147,14 @@ void Worker::test_login(LoginTest test, std::function<void(LoginTestResult)> don
   asio::co_spawn(io_, run_login_test(auth_, std::move(test)), std::move(finished));
 }
 
+void Worker::abort_blocked(std::shared_ptr<const acl::RuleSet> rules) {
+  asio::post(io_, [this, rules = std::move(rules)] {
+    if (auto closed = live_.abort_blocked(*rules)) {
+      spdlog::info("acl: closing {} session(s) the reloaded rules block", closed);
+    }
+  });
+}
+
 void Worker::stop() {
   io_.stop();
 }
@@ -182,7 +191,7 @@ bool Worker::admit(tcp::socket& socket) {
 }
 
 awaitable<void> Worker::accept_loop() {
-  session::Services services{config_, resolver_, pipes_, live_, auth_, idle_};
+  session::Services services{config_, resolver_, pipes_, live_, auth_, idle_, nullptr, acl_};
   asio::steady_timer backoff(io_);
   auto last_error_log = std::chrono::steady_clock::time_point{};
   auto& metrics = listener_metrics();

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "acl/acl_store.hpp"
 #include "config/config.hpp"
 #include "connect/resolver.hpp"
 #include "core/asio.hpp"
@@ -55,8 +56,10 @@ Listener bind_listener(const tcp::endpoint& endpoint, int backlog);
 class Worker {
  public:
   // pam_channel: this worker's end of a PAM monitor channel; invalid when no PAM method is used.
+  // acl: the live ACL, or null when [acl] is disabled.
   Worker(const config::Config& config, connect::Resolver& resolver, ConnectionCounters& counters,
-         Listener listener, session::AuthShared& auth, core::UniqueFd pam_channel);
+         Listener listener, session::AuthShared& auth, core::UniqueFd pam_channel,
+         acl::AclStore* acl);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();
@@ -65,7 +68,9 @@ class Worker {
   void start();           // spawns the accept loop and the thread
   void stop_accepting();  // thread-safe: closes the acceptor on the worker's thread
   void abort_sessions();  // thread-safe: wakes every live session so it ends now
-  void stop();            // thread-safe: stops the loop; join() afterwards
+  // thread-safe: closes the live sessions `rules` block (terminate_on_reload)
+  void abort_blocked(std::shared_ptr<const acl::RuleSet> rules);
+  void stop();  // thread-safe: stops the loop; join() afterwards
   void join();
 
   // Thread-safe: true while the accept loop runs (for /health).
@@ -93,6 +98,7 @@ class Worker {
   tcp::acceptor acceptor_;
   std::unique_ptr<auth::PamChannel> pam_;  // on io_, so destroyed before it
   session::Authenticator auth_;
+  acl::AclStore* acl_;
   std::thread thread_;
   std::chrono::steady_clock::time_point last_rejection_log_{};
   std::uint64_t rejections_since_log_ = 0;

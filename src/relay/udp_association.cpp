@@ -90,7 +90,7 @@ void Association::from_client(std::uint8_t* data, std::size_t size, const udp::e
   if (!name.empty() && name.back() == '.') name.pop_back();
   if (const auto* known = find_name(name, now)) {
     if (!known->address) return drop(Drop::Dns);
-    return send_up({*known->address, target.port}, payload, length, &b);
+    return send_up({*known->address, target.port}, payload, length, &b, name);
   }
   if (pending_.size() >= kMaxPending) return drop(Drop::Dns);
   pending_.push_back(Pending{std::move(name), target.port, {payload, payload + length}});
@@ -112,9 +112,9 @@ void Association::from_target(std::uint8_t* data, std::size_t size, const udp::e
 // NOLINTEND(cppcoreguidelines-pro-bounds-pointer-arithmetic)
 
 void Association::send_up(const udp::endpoint& to, const std::uint8_t* data, std::size_t size,
-                          Batch* b) {
+                          Batch* b, std::string_view name) {
   if (options_.check != nullptr &&
-      !(*options_.check)(to.address(), to.port(), socks5::Command::UdpAssociate)) {
+      !(*options_.check)(to.address(), to.port(), socks5::Command::UdpAssociate, name)) {
     return drop(Drop::Blocked);
   }
   remember(to);
@@ -210,7 +210,7 @@ awaitable<void> Association::resolve_pending() {
       continue;
     }
     send_up({*known->address, datagram.port}, datagram.payload.data(), datagram.payload.size(),
-            nullptr);
+            nullptr, datagram.name);
   }
 }
 

@@ -96,7 +96,9 @@ class Association {
                    Clock::time_point now, Batch& b);
   void from_target(std::uint8_t* data, std::size_t size, const udp::endpoint& from,
                    Clock::time_point now, Batch& b);
-  void send_up(const udp::endpoint& to, const std::uint8_t* data, std::size_t size, Batch* b);
+  // name: the domain the client's datagram named (empty for an address), for the check.
+  void send_up(const udp::endpoint& to, const std::uint8_t* data, std::size_t size, Batch* b,
+               std::string_view name = {});
   void queue(Batch& b, const udp::endpoint& to, const std::uint8_t* data, std::size_t size,
              std::size_t payload, bool up);
   void flush(Batch& b);

@@ -21,13 +21,14 @@ namespace rustsocks::relay {
 
 using udp = asio::ip::udp;
 
-// The access-control hook (the ACL plugs in here): may `command` exchange data with
-// address:port? Called for every UDP datagram's destination after DNS (Command::UdpAssociate;
+// The access-control hook (the session plugs the ACL in here, session/acl_gate.hpp): may
+// `command` exchange data with address:port? Called for every UDP datagram's destination after
+// DNS (Command::UdpAssociate; `name` is the domain the datagram named, empty for an address;
 // false drops the datagram, counted as "blocked") and for BIND's incoming peer (Command::Bind;
 // false closes that peer). Addresses are plain IPv4 (never IPv4-mapped IPv6). Runs on the
 // session's worker thread, so it must be cheap and must not block.
-using DestinationCheck =
-    std::function<bool(const asio::ip::address& address, std::uint16_t port, socks5::Command)>;
+using DestinationCheck = std::function<bool(const asio::ip::address& address, std::uint16_t port,
+                                            socks5::Command, std::string_view name)>;
 
 // Why a datagram was not relayed. Bounded: these are the metric's label values.
 enum class Drop : std::uint8_t {

@@ -100,7 +100,7 @@ TEST(RelayUdp, TheDestinationCheckSeesEveryDestinationAndDropsWhatItRefuses) {
   std::vector<Checked> checks;
   const auto refused_port = refused.local_endpoint().port();
   const DestinationCheck check = [&](const asio::ip::address& address, std::uint16_t port,
-                                     socks5::Command command) {
+                                     socks5::Command command, std::string_view /*name*/) {
     checks.push_back({address, port, command});
     return port != refused_port;
   };

@@ -2,8 +2,9 @@
 // the like). Listen on an ephemeral port of relay_address(), send the first reply with it, accept
 // one peer, send the second reply with the peer's address, then relay as CONNECT does.
 // A peer from an address other than DST.ADDR (when the request named one), or one the
-// DestinationCheck refuses, is closed and logged, and the wait goes on until the deadline: a
-// stray connection (a port scan) must not end the client's session. docs/udp-and-bind.md.
+// ACL (or the DestinationCheck) refuses, is closed and logged, and the wait goes on until the
+// deadline: a stray connection (a port scan) must not end the client's session.
+// docs/udp-and-bind.md.
 #include <algorithm>
 #include <vector>
 
@@ -83,19 +84,23 @@ struct Incoming {
   tcp::socket socket;
 };
 
-bool peer_allowed(const tcp::endpoint& peer, const Expected& expected, const Services& services) {
+bool peer_allowed(const tcp::endpoint& peer, const Expected& expected, const Services& services,
+                  AclGate& gate, std::string_view name) {
   const auto address = relay::unmapped(peer.address());
   if (!expected.addresses.empty() && std::find(expected.addresses.begin(), expected.addresses.end(),
                                                address) == expected.addresses.end()) {
     return false;
   }
-  return services.destination_check == nullptr ||
-         (*services.destination_check)(address, peer.port(), socks5::Command::Bind);
+  if (services.destination_check != nullptr &&
+      !(*services.destination_check)(address, peer.port(), socks5::Command::Bind, name)) {
+    return false;
+  }
+  return gate.check_address(address, peer.port(), acl::Command::Bind, name);
 }
 
 awaitable<Incoming> accept_peer(tcp::socket& client, tcp::acceptor& acceptor,
-                                const Expected& expected, Services& services,
-                                const SessionRecord& record) {
+                                const Expected& expected, Services& services, AclGate& gate,
+                                std::string_view name, const SessionRecord& record) {
   asio::steady_timer deadline(co_await asio::this_coro::executor,
                               services.config.server.bind_accept_timeout);
   for (;;) {
@@ -111,7 +116,9 @@ awaitable<Incoming> accept_peer(tcp::socket& client, tcp::acceptor& acceptor,
     if (ec) co_return Incoming{ec, tcp::socket(client.get_executor())};
     error_code ignored;
     const auto from = peer.remote_endpoint(ignored);
-    if (peer_allowed(from, expected, services)) co_return Incoming{{}, std::move(peer)};
+    if (peer_allowed(from, expected, services, gate, name)) {
+      co_return Incoming{{}, std::move(peer)};
+    }
     refused_peers().inc();
     core::log_event(
         spdlog::level::warn, "bind_peer_refused",
@@ -124,7 +131,8 @@ awaitable<Incoming> accept_peer(tcp::socket& client, tcp::acceptor& acceptor,
 }  // namespace
 
 awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5::Request& request,
-                         Services& services, SessionRecord& record, LiveSessions::Handle live) {
+                         Services& services, AclGate& gate, SessionRecord& record,
+                         LiveSessions::Handle live) {
   auto expected = co_await expected_peers(request.target, services);
   if (expected.error) {
     co_return co_await refuse(client, reply_for(expected.error), expected.error, record);
@@ -143,7 +151,9 @@ awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5:
     record.reason = sent.message();
     co_return;
   }
-  auto incoming = co_await accept_peer(client, acceptor, expected, services, record);
+  const auto* domain = std::get_if<socks5::Domain>(&request.target.address);
+  const std::string_view name = domain != nullptr ? std::string_view(domain->name) : "";
+  auto incoming = co_await accept_peer(client, acceptor, expected, services, gate, name, record);
   acceptor.close(ec);  // exactly one connection
   if (incoming.error == asio::error::operation_aborted) {
     record.reason = "client closed while waiting for the BIND peer";
@@ -154,22 +164,29 @@ awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5:
   }
   auto& peer = incoming.socket;
   live->upstream = &peer;
+  if (gate.enabled()) {
+    gate.connected(peer.remote_endpoint(ec), acl::Command::Bind, name);
+    live->acl = &gate;
+  }
   peer.set_option(tcp::no_delay(true), ec);
   if (auto sent = co_await send_reply(client, socks5::Reply::Succeeded,
                                       to_target(peer.remote_endpoint(ec)))) {
     record.reason = sent.message();
     live->upstream = nullptr;
+    live->acl = nullptr;
     co_return;
   }
   record.reply = reply_name(socks5::Reply::Succeeded);
   if (auto sent = co_await forward_pipelined(buffer, peer, record)) {
     record.reason = sent.message();
     live->upstream = nullptr;
+    live->acl = nullptr;
     co_return;
   }
   buffer.release();
-  co_await relay_tcp(client, peer, services, record);
+  co_await relay_tcp(client, peer, services, gate, record);
   live->upstream = nullptr;
+  live->acl = nullptr;
 }
 
 }  // namespace rustsocks::session

@@ -43,7 +43,7 @@ TEST(Bind, TheDestinationCheckRefusesAPeerAndTheWaitGoesOnUntilTheTimeout) {
   relay::IdleWatch idle(0s);
   std::vector<Checked> checks;
   const relay::DestinationCheck check = [&](const asio::ip::address& address, std::uint16_t port,
-                                            socks5::Command command) {
+                                            socks5::Command command, std::string_view /*name*/) {
     checks.push_back({address, port, command});
     return false;
   };

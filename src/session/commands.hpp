@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/asio.hpp"
+#include "session/acl_gate.hpp"
 #include "session/handshake.hpp"
 #include "session/session.hpp"
 
@@ -10,26 +11,33 @@ namespace rustsocks::session {
 
 // CONNECT (session.cpp): dial -> reply -> relay.
 awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
-                            const socks5::Request& request, Services& services,
+                            const socks5::Request& request, Services& services, AclGate& gate,
                             SessionRecord& record, LiveSessions::Handle live);
 
 // BIND (bind.cpp, RFC 1928 §4): listen -> first reply -> one accepted peer (from DST.ADDR when
 // it is not 0.0.0.0 or ::) -> second reply -> relay.
+// Each incoming peer also passes the ACL (gate) and Services::destination_check.
 awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5::Request& request,
-                         Services& services, SessionRecord& record, LiveSessions::Handle live);
+                         Services& services, AclGate& gate, SessionRecord& record,
+                         LiveSessions::Handle live);
 
 // UDP ASSOCIATE (udp_associate.cpp, RFC 1928 §7): relay socket -> reply -> relay_udp until the
 // control connection closes or the association idles out.
+// Every datagram's destination passes the ACL (gate) and Services::destination_check.
 awaitable<void> run_udp_associate(tcp::socket& client, const socks5::Request& request,
-                                  Services& services, SessionRecord& record);
+                                  Services& services, AclGate& gate, SessionRecord& record);
 
 // Sends the bytes the client pipelined behind its request before the relay starts.
 awaitable<error_code> forward_pipelined(InputBuffer& buffer, tcp::socket& upstream,
                                         SessionRecord& record);
 
 // Relays client <-> upstream as CONNECT does (splice, idle watch) and records the traffic.
+// `gate` names the ACL rule when terminate_on_reload closed the tunnel.
 awaitable<void> relay_tcp(tcp::socket& client, tcp::socket& upstream, Services& services,
-                          SessionRecord& record);
+                          const AclGate& gate, SessionRecord& record);
+
+// Replies 0x02 (not allowed by ruleset) with the gate's reason.
+awaitable<void> refuse_by_acl(tcp::socket& client, const AclGate& gate, SessionRecord& record);
 
 // The address BIND listeners and UDP relay sockets bind to and report: [server]
 // external_address when it is set and of the client's family, else the address the client

@@ -4,6 +4,7 @@
 #include "core/errc.hpp"
 #include "core/log.hpp"
 #include "relay/relay.hpp"
+#include "session/acl_gate.hpp"
 #include "session/commands.hpp"
 #include "session/handshake.hpp"
 #include "session/reply_for.hpp"
@@ -76,11 +77,25 @@ awaitable<Handshake> handshake_within(tcp::socket& client, InputBuffer& buffer, 
   co_return std::get<0>(std::move(first));
 }
 
+// The ACL's user: the authenticated name, or anonymous_user when SOCKS gives no username.
+std::string acl_user(const config::Config& config, const Verdict& identity) {
+  const auto method = config.auth.socks_method;
+  if (method == config::SocksMethod::None || method == config::SocksMethod::PamAddress) {
+    return config.acl.anonymous_user;
+  }
+  return identity.user;
+}
+
 awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& record,
                     LiveSessions::Handle live) {
   const auto& server = services.config.server;
   error_code ignored;
   auto peer = client.remote_endpoint(ignored).address();
+  AclGate gate(services.acl, peer);
+  if (!gate.admits_client()) {  // before any SOCKS byte or PAM call: closed without a byte
+    record.reason = gate.blocked_reason();
+    co_return;
+  }
   if (services.auth.client_tier()) {
     // Before any SOCKS byte: a refused client is closed without a single byte sent.
     auto verdict = co_await services.auth.check_client(peer);
@@ -113,15 +128,24 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
   auto& metrics = session_metrics();
   metrics.handshake.observe(seconds_since(record.start));
   record.target = socks5::to_string(shake.request.target);
+  gate.identify(acl_user(services.config, shake.identity), shake.identity.groups);
+  // CONNECT is checked here (and each dial candidate in run_connect). BIND's DST is usually
+  // 0.0.0.0:0 ("any peer") and UDP's the client's own address hint: the ACL decides on BIND's
+  // incoming peer and on each datagram's destination instead (bind.cpp, udp_associate.cpp).
+  if (shake.request.command == socks5::Command::Connect &&
+      !gate.check_request(shake.request.target, acl::Command::Connect)) {
+    co_await refuse_by_acl(client, gate, record);
+    co_return;
+  }
   switch (shake.request.command) {
     case socks5::Command::Connect:
-      co_await run_connect(client, buffer, shake.request, services, record, live);
+      co_await run_connect(client, buffer, shake.request, services, gate, record, live);
       break;
     case socks5::Command::Bind:
-      co_await run_bind(client, buffer, shake.request, services, record, live);
+      co_await run_bind(client, buffer, shake.request, services, gate, record, live);
       break;
     case socks5::Command::UdpAssociate:
-      co_await run_udp_associate(client, shake.request, services, record);
+      co_await run_udp_associate(client, shake.request, services, gate, record);
       break;
   }
 }
@@ -139,15 +163,30 @@ awaitable<error_code> forward_pipelined(InputBuffer& buffer, tcp::socket& upstre
   co_return ec;
 }
 
+awaitable<void> refuse_by_acl(tcp::socket& client, const AclGate& gate, SessionRecord& record) {
+  record.reply = reply_name(socks5::Reply::NotAllowed);
+  record.reason = gate.blocked_reason();
+  co_await send_reply(client, socks5::Reply::NotAllowed, socks5::Target{socks5::Ipv4{}, 0});
+}
+
 awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
-                            const socks5::Request& request, Services& services,
+                            const socks5::Request& request, Services& services, AclGate& gate,
                             SessionRecord& record, LiveSessions::Handle live) {
   const auto& server = services.config.server;
   connect::DialOptions options{.dns_timeout = server.dns_timeout,
                                .connect_timeout = server.connect_timeout};
+  if (gate.enabled()) {
+    auto admit = [&gate](const tcp::endpoint& candidate) { return gate.check_address(candidate); };
+    options.admit = admit;
+  }
   auto& metrics = session_metrics();
   const auto dial_start = std::chrono::steady_clock::now();
   auto dialed = co_await connect::dial(services.resolver, dial_target(request.target), options);
+  if (dialed.error == core::Errc::NotAllowed) {  // the ACL dropped every resolved address
+    gate.refused();
+    co_await refuse_by_acl(client, gate, record);
+    co_return;
+  }
   if (dialed.error == core::Errc::DnsFailure || dialed.error == core::Errc::DnsTimeout) {
     metrics.dns_failures.inc();
   }
@@ -162,6 +201,10 @@ awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
   auto upstream = std::move(dialed.socket);
   live->upstream = &upstream;
   error_code ignored;
+  if (gate.enabled()) {
+    gate.connected(upstream.remote_endpoint(ignored));
+    live->acl = &gate;
+  }
   upstream.set_option(tcp::no_delay(true), ignored);
   auto local = upstream.local_endpoint(ignored);
   if (auto ec = co_await send_reply(client, socks5::Reply::Succeeded, to_target(local))) {
@@ -174,19 +217,22 @@ awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
     co_return;
   }
   buffer.release();
-  co_await relay_tcp(client, upstream, services, record);
+  co_await relay_tcp(client, upstream, services, gate, record);
   live->upstream = nullptr;
+  live->acl = nullptr;
 }
 
 awaitable<void> relay_tcp(tcp::socket& client, tcp::socket& upstream, Services& services,
-                          SessionRecord& record) {
+                          const AclGate& gate, SessionRecord& record) {
   const auto& server = services.config.server;
   auto traffic =
       co_await relay::relay(client, upstream, &services.pipes,
                             relay::RelayOptions{.splice = server.splice, .idle = &services.idle});
   record.up += traffic.up;
   record.down += traffic.down;
-  if (traffic.idle_timeout) {
+  if (!gate.blocked_reason().empty()) {
+    record.reason = gate.blocked_reason();  // closed by terminate_on_reload
+  } else if (traffic.idle_timeout) {
     record.reason = "idle timeout";
   } else if (traffic.error) {
     record.reason = traffic.error.message();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "acl/acl_store.hpp"
 #include "config/config.hpp"
 #include "connect/resolver.hpp"
 #include "core/asio.hpp"
@@ -25,9 +26,10 @@ struct Services {
   LiveSessions& live;
   Authenticator& auth;
   relay::IdleWatch& idle;
-  // The access-control hook for UDP datagram destinations and BIND peers (relay/udp_relay.hpp);
-  // worker-owned like the rest. Null = allow all.
+  // An extra check of UDP datagram destinations and BIND peers (relay/udp_relay.hpp), on top of
+  // the ACL; a seam for tests and embedders. Null = none.
   const relay::DestinationCheck* destination_check = nullptr;
+  acl::AclStore* acl = nullptr;  // null when [acl] is disabled
 };
 
 // What one session did; logged once when it ends.

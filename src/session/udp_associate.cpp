@@ -38,7 +38,7 @@ std::uint16_t client_port_hint(const socks5::Target& target) {
 }  // namespace
 
 awaitable<void> run_udp_associate(tcp::socket& client, const socks5::Request& request,
-                                  Services& services, SessionRecord& record) {
+                                  Services& services, AclGate& gate, SessionRecord& record) {
   const auto& server = services.config.server;
   relay::udp::socket socket(client.get_executor());
   const relay::udp::endpoint where{relay_address(client, server), 0};
@@ -64,11 +64,23 @@ awaitable<void> run_udp_associate(tcp::socket& client, const socks5::Request& re
   record.reply = reply_name(socks5::Reply::Succeeded);
   const relay::ClientMatch match{relay::unmapped(client.remote_endpoint(ec).address()),
                                  client_port_hint(request.target)};
+  // Each datagram's destination: the embedder's hook, then the ACL (the current snapshot, so a
+  // reload applies to the next datagram).
+  const relay::DestinationCheck check = [&services, &gate](
+                                            const asio::ip::address& address, std::uint16_t port,
+                                            socks5::Command command, std::string_view name) {
+    if (services.destination_check != nullptr &&
+        !(*services.destination_check)(address, port, command, name)) {
+      return false;
+    }
+    return gate.check_address(address, port, acl::Command::Udp, name);
+  };
+  const bool checked = services.destination_check != nullptr || gate.enabled();
   const relay::UdpOptions options{.max_datagram = server.udp_max_datagram,
                                   .rate = server.udp_rate_limit,
                                   .idle = server.udp_idle_timeout,
                                   .dns_timeout = server.dns_timeout,
-                                  .check = services.destination_check};
+                                  .check = checked ? &check : nullptr};
   auto traffic = co_await relay::relay_udp(client, socket, match, services.resolver, options);
   record.up = traffic.bytes_up;
   record.down = traffic.bytes_down;
