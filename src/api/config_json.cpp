@@ -5,24 +5,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* client_method_name(config::ClientMethod method) {
-  return method == config::ClientMethod::PamAddress ? "pam.address" : "none";
-}
-
-const char* socks_method_name(config::SocksMethod method) {
-  switch (method) {
-    case config::SocksMethod::None:
-      return "none";
-    case config::SocksMethod::UserPass:
-      return "userpass";
-    case config::SocksMethod::PamAddress:
-      return "pam.address";
-    case config::SocksMethod::PamUsername:
-      return "pam.username";
-  }
-  return "unknown";
-}
-
 json server_json(const config::Server& s) {
   return {{"user", s.user},
           {"bind_address", s.bind_address},
@@ -35,7 +17,12 @@ json server_json(const config::Server& s) {
           {"idle_timeout_secs", s.idle_timeout.count()},
           {"shutdown_grace_secs", s.shutdown_grace.count()},
           {"splice", s.splice},
-          {"listen_backlog", s.listen_backlog}};
+          {"listen_backlog", s.listen_backlog},
+          {"external_address", s.external_address},
+          {"bind_accept_timeout_secs", s.bind_accept_timeout.count()},
+          {"udp_idle_timeout_secs", s.udp_idle_timeout.count()},
+          {"udp_max_datagram_bytes", s.udp_max_datagram},
+          {"udp_rate_limit_pps", s.udp_rate_limit}};
 }
 
 json auth_json(const config::Auth& a) {
@@ -46,9 +33,9 @@ json auth_json(const config::Auth& a) {
     if (!user.password.empty()) entry["password"] = kRedacted;
     users.push_back(std::move(entry));
   }
-  return {{"client_method", client_method_name(a.client_method)},
+  return {{"client_method", config::method_name(a.client_method)},
           {"client_pam_service", a.client_pam_service},
-          {"socks_method", socks_method_name(a.socks_method)},
+          {"socks_method", config::method_name(a.socks_method)},
           {"socks_pam_service", a.socks_pam_service},
           {"failure_delay_ms", a.failure_delay.count()},
           {"userpass_cache_ttl_secs", a.userpass_cache_ttl.count()},
@@ -94,7 +81,14 @@ json config_json(const config::Config& config) {
             {"stats_api_port", api.port},
             {"base_path", api.base_path}}},
           {"api", api_json(api)},
-          {"auth", auth_json(config.auth)}};
+          {"auth", auth_json(config.auth)},
+          {"acl",
+           {{"enabled", config.acl.enabled},
+            {"config_file", config.acl.config_file},
+            {"watch", config.acl.watch},
+            {"anonymous_user", config.acl.anonymous_user},
+            {"block_internal", config.acl.block_internal},
+            {"terminate_on_reload", config.acl.terminate_on_reload}}}};
 }
 
 }  // namespace rustsocks::api

@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
 
 #include "api/config_json.hpp"
 #include "api/openapi.hpp"
@@ -176,6 +177,29 @@ TEST(CoreRoutes, ConfigRouteIsRedacted) {
   EXPECT_EQ(response.status, 200U);
   EXPECT_THAT(response.body, Not(HasSubstr(kToken)));
   EXPECT_EQ(f.call(Method::Get, "/api/config", {}, {}).status, 401U);
+}
+
+// /api/config shows the effective configuration: every key of the example configuration (which
+// documents every key) appears under the same table, so a new config key cannot be forgotten.
+TEST(ConfigJson, ShowsEveryKeyOfTheExampleConfiguration) {
+  const auto shown = config_json(config::Config{});
+  const auto example = toml::parse(config::example_config());
+  for (const auto& [table_name, table] : example) {
+    ASSERT_TRUE(table.is_table()) << table_name.str();
+    const auto key = std::string(table_name.str());
+    ASSERT_TRUE(shown.contains(key)) << "table [" << key << "] missing from /api/config";
+    for (const auto& [name, value] : *table.as_table()) {
+      if (value.is_table()) continue;  // [auth.lockout], [auth.pam]: checked by name below
+      EXPECT_TRUE(shown[key].contains(std::string(name.str())))
+          << key << "." << name.str() << " missing from /api/config";
+    }
+  }
+  for (const auto* sub : {"lockout", "pam"}) {
+    for (const auto& [name, value] : *example["auth"][sub].as_table()) {
+      EXPECT_TRUE(shown["auth"][sub].contains(std::string(name.str())))
+          << "auth." << sub << "." << name.str() << " missing from /api/config";
+    }
+  }
 }
 
 }  // namespace

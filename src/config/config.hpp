@@ -121,6 +121,10 @@ struct LoadResult {
   std::vector<std::string> warnings;
 };
 
+// The methods as spelt in the config file, the logs, the API and metric labels.
+const char* method_name(ClientMethod method);
+const char* method_name(SocksMethod method);
+
 // source_name is used in messages (usually the file path).
 LoadResult load_config(std::string_view toml_text, std::string_view source_name);
 // Reads the file; a missing or unreadable file is an error naming the path.

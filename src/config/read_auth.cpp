@@ -247,4 +247,22 @@ void read_auth(const toml::table& root, Auth& auth, Diagnostics& out) {
   check_users(root, socks, auth, out);
 }
 
+const char* method_name(ClientMethod method) {
+  return method == ClientMethod::PamAddress ? "pam.address" : "none";
+}
+
+const char* method_name(SocksMethod method) {
+  switch (method) {
+    case SocksMethod::None:
+      return "none";
+    case SocksMethod::UserPass:
+      return "userpass";
+    case SocksMethod::PamAddress:
+      return "pam.address";
+    case SocksMethod::PamUsername:
+      return "pam.username";
+  }
+  return "unknown";
+}
+
 }  // namespace rustsocks::config

@@ -11,21 +11,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Names of the methods as configured and as they appear in logs and metric labels.
-const char* method_name(config::SocksMethod method) {
-  switch (method) {
-    case config::SocksMethod::None:
-      return "none";
-    case config::SocksMethod::UserPass:
-      return "userpass";
-    case config::SocksMethod::PamAddress:
-      return "pam.address";
-    case config::SocksMethod::PamUsername:
-      return "pam.username";
-  }
-  return "unknown";
-}
-
 metrics::Counter& auth_counter(const char* tier, const char* method, const char* result) {
   return metrics::registry().counter("rustsocks_auth_total",
                                      "Authentication attempts by tier, method and result",
@@ -110,7 +95,7 @@ void register_auth_metrics(const config::Auth& config) {
     pam("pam.address", config.client_pam_service);
   }
   if (config.socks_method == config::SocksMethod::None) return;
-  const char* method = method_name(config.socks_method);
+  const char* method = config::method_name(config.socks_method);
   both("socks", method);
   if (config.socks_method != config::SocksMethod::UserPass) pam(method, config.socks_pam_service);
 }
@@ -259,7 +244,7 @@ awaitable<Verdict> Authenticator::check_credentials(std::string user, std::strin
                                                     const asio::ip::address& peer) {
   const auto& config = shared_.config;
   bool pam = config.socks_method == config::SocksMethod::PamUsername;
-  const char* method = method_name(config.socks_method);
+  const char* method = config::method_name(config.socks_method);
   Attempt attempt{"socks", method, pam ? config.socks_pam_service : std::string("-"),
                   auth::normalise_rhost(peer)};
   if (shared_.lockout.locked(attempt.client, Clock::now())) {
