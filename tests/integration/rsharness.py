@@ -19,6 +19,7 @@ import json
 import os
 import re
 import select
+import shutil
 import socket
 import struct
 import subprocess
@@ -428,6 +429,20 @@ class Proxy:
                  start_timeout: float = 20.0, env: dict | None = None):
         """env: extra environment variables for the server (on top of clean_env())."""
         self.dir = tempfile.mkdtemp(prefix="rsit-")
+        self.proc = None
+        self._readers = []
+        try:
+            self._start(config, config_file, netns, extra_args, wait_listening, start_timeout,
+                        env)
+        except BaseException:
+            # The caller never gets this object, so nothing else would stop the process or
+            # remove the directory: do it here, then let the failure through.
+            self.expected_exit = True
+            self.stop()
+            raise
+
+    def _start(self, config, config_file, netns, extra_args, wait_listening, start_timeout,
+               env) -> None:
         if config_file is None:
             self.config_path = os.path.join(self.dir, "rustsocks.toml")
             with open(self.config_path, "w", encoding="utf-8") as f:
@@ -574,6 +589,9 @@ class Proxy:
 
     def stop(self) -> None:
         """Cleanup: kill the process. Raises if it had died on its own (a crash)."""
+        if self.proc is None:  # Popen itself failed
+            shutil.rmtree(self.dir, ignore_errors=True)
+            return
         died = self.proc.poll()
         if died is None:
             self.proc.kill()
@@ -588,12 +606,7 @@ class Proxy:
                 stream.close()
             except OSError:
                 pass
-        try:
-            for name in os.listdir(self.dir):
-                os.unlink(os.path.join(self.dir, name))
-            os.rmdir(self.dir)
-        except OSError:
-            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
         if died is not None and not self.expected_exit:
             raise AssertionError(f"rustsocks exited on its own during the test (rc={died});"
                                  f"{self.tail()}")
