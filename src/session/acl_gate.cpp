@@ -22,26 +22,33 @@ acl::Command to_acl_command(socks5::Command command) {
 }
 
 AclGate::AclGate(acl::AclStore* store, const asio::ip::address& client)
-    : store_(store), client_(to_acl_ip(client)) {}
+    : store_(store), state_(store != nullptr ? std::make_unique<State>() : nullptr) {
+  if (state_) state_->client = to_acl_ip(client);
+}
+
+const std::string& AclGate::blocked_reason() const {
+  static const std::string kNone;
+  return state_ ? state_->blocked : kNone;
+}
 
 bool AclGate::admits_client() {
   if (store_ == nullptr) return true;
   const auto rules = store_->current();
-  const auto decision = rules->check_client(client_);
+  const auto decision = rules->check_client(state_->client);
   if (decision.allowed()) return true;
   acl::acl_metrics().blocked.inc();
-  blocked_ = "client blocked by ACL: " + acl::describe(decision);
+  state_->blocked = "client blocked by ACL: " + acl::describe(decision);
   return false;
 }
 
 acl::Query AclGate::query() const {
   acl::Query q;
-  q.user = user_;
-  q.groups = groups_;
-  q.client = client_;
-  q.target = target_;
-  q.port = port_;
-  q.command = command_;
+  q.user = state_->user;
+  q.groups = state_->groups;
+  q.client = state_->client;
+  q.target = state_->target;
+  q.port = state_->port;
+  q.command = state_->command;
   return q;
 }
 
@@ -49,7 +56,7 @@ bool AclGate::decide(const acl::RuleSet& rules, const acl::Query& query, bool co
   const auto decision = rules.evaluate(query);
   if (decision.verdict != acl::Verdict::Block) return true;
   if (count_block) acl::acl_metrics().blocked.inc();
-  blocked_ = "blocked by ACL: " + acl::describe(decision);
+  state_->blocked = "blocked by ACL: " + acl::describe(decision);
   return false;
 }
 
@@ -60,20 +67,21 @@ void AclGate::refused() {
 bool AclGate::check_request(const socks5::Target& target, acl::Command command) {
   if (store_ == nullptr) return true;
   if (const auto* domain = std::get_if<socks5::Domain>(&target.address)) {
-    target_ = acl::normalize_target(domain->name);
+    state_->target = acl::normalize_target(domain->name);
   } else if (const auto* v4 = std::get_if<socks5::Ipv4>(&target.address)) {
-    target_ = acl::Target{to_acl_ip(asio::ip::address_v4(v4->bytes)), {}};
+    state_->target = acl::Target{to_acl_ip(asio::ip::address_v4(v4->bytes)), {}};
   } else {
-    target_ = acl::Target{
+    state_->target = acl::Target{
         to_acl_ip(asio::ip::address_v6(std::get<socks5::Ipv6>(target.address).bytes)), {}};
   }
-  port_ = target.port;
-  command_ = command;
+  state_->port = target.port;
+  state_->command = command;
   return decide(*store_->current(), query(), true);
 }
 
 bool AclGate::check_address(const tcp::endpoint& endpoint) {
-  return check_address(endpoint.address(), endpoint.port(), command_, target_.name);
+  if (store_ == nullptr) return true;
+  return check_address(endpoint.address(), endpoint.port(), state_->command, state_->target.name);
 }
 
 bool AclGate::check_address(const asio::ip::address& address, std::uint16_t port,
@@ -89,23 +97,23 @@ bool AclGate::check_address(const asio::ip::address& address, std::uint16_t port
 
 void AclGate::connected(const tcp::endpoint& upstream) {
   if (store_ == nullptr) return;
-  target_.ip = to_acl_ip(upstream.address());
-  port_ = upstream.port();
-  blocked_.clear();  // a dropped candidate does not describe a session that connected
+  state_->target.ip = to_acl_ip(upstream.address());
+  state_->port = upstream.port();
+  state_->blocked.clear();  // a dropped candidate does not describe a session that connected
   acl::acl_metrics().allowed.inc();
 }
 
 void AclGate::connected(const tcp::endpoint& peer, acl::Command command, std::string_view name) {
   if (store_ == nullptr) return;
-  command_ = command;
-  target_.name = std::string(name);
+  state_->command = command;
+  state_->target.name = std::string(name);
   connected(peer);
 }
 
 bool AclGate::still_allowed(const acl::RuleSet& rules) {
   const auto decision = rules.evaluate(query());
   if (decision.allowed()) return true;
-  blocked_ = "terminated by ACL update: " + acl::describe(decision);
+  state_->blocked = "terminated by ACL update: " + acl::describe(decision);
   return false;
 }
 

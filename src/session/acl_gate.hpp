@@ -37,8 +37,9 @@ class AclGate {
   bool admits_client();
   // Who is asking, once authenticated: the user (or anonymous_user) and its NSS groups.
   void identify(std::string user, std::vector<std::string> groups) {
-    user_ = std::move(user);
-    groups_ = std::move(groups);
+    if (!state_) return;
+    state_->user = std::move(user);
+    state_->groups = std::move(groups);
   }
   // Request checkpoint. A name may be undecided until its addresses are known (true then:
   // check_address() decides each one).
@@ -61,20 +62,25 @@ class AclGate {
   bool still_allowed(const acl::RuleSet& rules);
 
   // "blocked by ACL: rule \"...\" (priority 100, line 12)"; empty when nothing blocked.
-  const std::string& blocked_reason() const { return blocked_; }
+  const std::string& blocked_reason() const;
 
  private:
   bool decide(const acl::RuleSet& rules, const acl::Query& query, bool count_block);
   acl::Query query() const;
 
+  // Only with the ACL enabled: the gate lives in every session's coroutine frame for the whole
+  // tunnel, so with the ACL off it is two pointers (docs/performance.md: memory per idle tunnel).
+  struct State {
+    acl::Ip client;
+    std::string user;
+    std::vector<std::string> groups;
+    acl::Target target;
+    std::uint16_t port = 0;
+    acl::Command command = acl::Command::Connect;
+    std::string blocked;
+  };
   acl::AclStore* store_;
-  acl::Ip client_;
-  std::string user_;
-  std::vector<std::string> groups_;
-  acl::Target target_;
-  std::uint16_t port_ = 0;
-  acl::Command command_ = acl::Command::Connect;
-  std::string blocked_;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace rustsocks::session

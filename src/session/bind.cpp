@@ -6,6 +6,7 @@
 // deadline: a stray connection (a port scan) must not end the client's session.
 // docs/udp-and-bind.md.
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "core/errc.hpp"
@@ -130,12 +131,13 @@ awaitable<Incoming> accept_peer(tcp::socket& client, tcp::acceptor& acceptor,
 
 }  // namespace
 
-awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5::Request& request,
-                         Services& services, AclGate& gate, SessionRecord& record,
-                         LiveSessions::Handle live) {
+awaitable<std::optional<tcp::socket>> run_bind(tcp::socket& client, InputBuffer& buffer,
+                                               const socks5::Request& request, Services& services,
+                                               AclGate& gate, SessionRecord& record) {
   auto expected = co_await expected_peers(request.target, services);
   if (expected.error) {
-    co_return co_await refuse(client, reply_for(expected.error), expected.error, record);
+    co_await refuse(client, reply_for(expected.error), expected.error, record);
+    co_return std::nullopt;
   }
   tcp::acceptor acceptor(client.get_executor());
   const tcp::endpoint where{relay_address(client, services.config.server), 0};
@@ -145,11 +147,12 @@ awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5:
   if (!ec) acceptor.listen(1, ec);
   const auto bound = acceptor.local_endpoint(ec);
   if (ec) {
-    co_return co_await refuse(client, socks5::Reply::GeneralFailure, ec, record);
+    co_await refuse(client, socks5::Reply::GeneralFailure, ec, record);
+    co_return std::nullopt;
   }
   if (auto sent = co_await send_reply(client, socks5::Reply::Succeeded, to_target(bound))) {
     record.reason = sent.message();
-    co_return;
+    co_return std::nullopt;
   }
   const auto* domain = std::get_if<socks5::Domain>(&request.target.address);
   const std::string_view name = domain != nullptr ? std::string_view(domain->name) : "";
@@ -157,36 +160,26 @@ awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5:
   acceptor.close(ec);  // exactly one connection
   if (incoming.error == asio::error::operation_aborted) {
     record.reason = "client closed while waiting for the BIND peer";
-    co_return;
+    co_return std::nullopt;
   }
   if (incoming.error) {
-    co_return co_await refuse(client, reply_for(incoming.error), incoming.error, record);
+    co_await refuse(client, reply_for(incoming.error), incoming.error, record);
+    co_return std::nullopt;
   }
   auto& peer = incoming.socket;
-  live->upstream = &peer;
-  if (gate.enabled()) {
-    gate.connected(peer.remote_endpoint(ec), acl::Command::Bind, name);
-    live->acl = &gate;
-  }
+  gate.connected(peer.remote_endpoint(ec), acl::Command::Bind, name);
   peer.set_option(tcp::no_delay(true), ec);
   if (auto sent = co_await send_reply(client, socks5::Reply::Succeeded,
                                       to_target(peer.remote_endpoint(ec)))) {
     record.reason = sent.message();
-    live->upstream = nullptr;
-    live->acl = nullptr;
-    co_return;
+    co_return std::nullopt;
   }
   record.reply = reply_name(socks5::Reply::Succeeded);
   if (auto sent = co_await forward_pipelined(buffer, peer, record)) {
     record.reason = sent.message();
-    live->upstream = nullptr;
-    live->acl = nullptr;
-    co_return;
+    co_return std::nullopt;
   }
-  buffer.release();
-  co_await relay_tcp(client, peer, services, gate, record);
-  live->upstream = nullptr;
-  live->acl = nullptr;
+  co_return std::move(peer);
 }
 
 }  // namespace rustsocks::session

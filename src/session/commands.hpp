@@ -2,6 +2,8 @@
 // and the helpers they share. session.cpp dispatches on the request's command.
 #pragma once
 
+#include <optional>
+
 #include "core/asio.hpp"
 #include "session/acl_gate.hpp"
 #include "session/handshake.hpp"
@@ -9,17 +11,20 @@
 
 namespace rustsocks::session {
 
-// CONNECT (session.cpp): dial -> reply -> relay.
-awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
-                            const socks5::Request& request, Services& services, AclGate& gate,
-                            SessionRecord& record, LiveSessions::Handle live);
+// CONNECT (session.cpp): dial -> success reply -> pipelined bytes; returns the connected
+// upstream for session.cpp's relay, or nullopt once it has answered a failure (recorded).
+awaitable<std::optional<tcp::socket>> run_connect(tcp::socket& client, InputBuffer& buffer,
+                                                  const socks5::Request& request,
+                                                  Services& services, AclGate& gate,
+                                                  SessionRecord& record);
 
 // BIND (bind.cpp, RFC 1928 §4): listen -> first reply -> one accepted peer (from DST.ADDR when
-// it is not 0.0.0.0 or ::) -> second reply -> relay.
+// it is not 0.0.0.0 or ::) -> second reply -> pipelined bytes; returns the peer for
+// session.cpp's relay, or nullopt once it has answered a failure or the client left (recorded).
 // Each incoming peer also passes the ACL (gate) and Services::destination_check.
-awaitable<void> run_bind(tcp::socket& client, InputBuffer& buffer, const socks5::Request& request,
-                         Services& services, AclGate& gate, SessionRecord& record,
-                         LiveSessions::Handle live);
+awaitable<std::optional<tcp::socket>> run_bind(tcp::socket& client, InputBuffer& buffer,
+                                               const socks5::Request& request, Services& services,
+                                               AclGate& gate, SessionRecord& record);
 
 // UDP ASSOCIATE (udp_associate.cpp, RFC 1928 §7): relay socket -> reply -> relay_udp until the
 // control connection closes or the association idles out.
@@ -32,10 +37,6 @@ awaitable<error_code> forward_pipelined(InputBuffer& buffer, tcp::socket& upstre
                                         SessionRecord& record);
 
 // Relays client <-> upstream as CONNECT does (splice, idle watch) and records the traffic.
-// `gate` names the ACL rule when terminate_on_reload closed the tunnel.
-awaitable<void> relay_tcp(tcp::socket& client, tcp::socket& upstream, Services& services,
-                          const AclGate& gate, SessionRecord& record);
-
 // Replies 0x02 (not allowed by ruleset) with the gate's reason.
 awaitable<void> refuse_by_acl(tcp::socket& client, const AclGate& gate, SessionRecord& record);
 

@@ -1,5 +1,7 @@
 #include "session/session.hpp"
 
+#include <optional>
+
 #include "connect/dialer.hpp"
 #include "core/errc.hpp"
 #include "core/log.hpp"
@@ -137,16 +139,37 @@ awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& reco
     co_await refuse_by_acl(client, gate, record);
     co_return;
   }
+  // The command's steps up to the success reply (their coroutine frames end there, so an idle
+  // tunnel holds only this frame and the relay's), then the TCP relay for CONNECT and BIND.
+  std::optional<tcp::socket> upstream;
   switch (shake.request.command) {
     case socks5::Command::Connect:
-      co_await run_connect(client, buffer, shake.request, services, gate, record, live);
+      upstream = co_await run_connect(client, buffer, shake.request, services, gate, record);
       break;
     case socks5::Command::Bind:
-      co_await run_bind(client, buffer, shake.request, services, gate, record, live);
+      upstream = co_await run_bind(client, buffer, shake.request, services, gate, record);
       break;
     case socks5::Command::UdpAssociate:
       co_await run_udp_associate(client, shake.request, services, gate, record);
-      break;
+      co_return;
+  }
+  if (!upstream) co_return;
+  buffer.release();
+  live->upstream = &*upstream;
+  if (gate.enabled()) live->acl = &gate;  // terminate_on_reload re-checks it
+  auto traffic =
+      co_await relay::relay(client, *upstream, &services.pipes,
+                            relay::RelayOptions{.splice = server.splice, .idle = &services.idle});
+  live->upstream = nullptr;
+  live->acl = nullptr;
+  record.up += traffic.up;
+  record.down += traffic.down;
+  if (!gate.blocked_reason().empty()) {
+    record.reason = gate.blocked_reason();  // closed by terminate_on_reload
+  } else if (traffic.idle_timeout) {
+    record.reason = "idle timeout";
+  } else if (traffic.error) {
+    record.reason = traffic.error.message();
   }
 }
 
@@ -169,9 +192,10 @@ awaitable<void> refuse_by_acl(tcp::socket& client, const AclGate& gate, SessionR
   co_await send_reply(client, socks5::Reply::NotAllowed, socks5::Target{socks5::Ipv4{}, 0});
 }
 
-awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
-                            const socks5::Request& request, Services& services, AclGate& gate,
-                            SessionRecord& record, LiveSessions::Handle live) {
+awaitable<std::optional<tcp::socket>> run_connect(tcp::socket& client, InputBuffer& buffer,
+                                                  const socks5::Request& request,
+                                                  Services& services, AclGate& gate,
+                                                  SessionRecord& record) {
   const auto& server = services.config.server;
   connect::DialOptions options{.dns_timeout = server.dns_timeout,
                                .connect_timeout = server.connect_timeout};
@@ -185,58 +209,31 @@ awaitable<void> run_connect(tcp::socket& client, InputBuffer& buffer,
   if (dialed.error == core::Errc::NotAllowed) {  // the ACL dropped every resolved address
     gate.refused();
     co_await refuse_by_acl(client, gate, record);
-    co_return;
+    co_return std::nullopt;
   }
   if (dialed.error == core::Errc::DnsFailure || dialed.error == core::Errc::DnsTimeout) {
     metrics.dns_failures.inc();
   }
-  if (!dialed.error) metrics.upstream_connect.observe(seconds_since(dial_start));
   if (dialed.error) {
-    auto reply = reply_for(dialed.error);
-    record.reply = reply_name(reply);
-    record.reason = dialed.error.message();
-    co_await send_reply(client, reply, socks5::Target{socks5::Ipv4{}, 0});
-    co_return;
+    co_await refuse(client, reply_for(dialed.error), dialed.error, record);
+    co_return std::nullopt;
   }
-  auto upstream = std::move(dialed.socket);
-  live->upstream = &upstream;
+  metrics.upstream_connect.observe(seconds_since(dial_start));
+  auto& upstream = dialed.socket;
   error_code ignored;
-  if (gate.enabled()) {
-    gate.connected(upstream.remote_endpoint(ignored));
-    live->acl = &gate;
-  }
+  gate.connected(upstream.remote_endpoint(ignored));
   upstream.set_option(tcp::no_delay(true), ignored);
   auto local = upstream.local_endpoint(ignored);
   if (auto ec = co_await send_reply(client, socks5::Reply::Succeeded, to_target(local))) {
     record.reason = ec.message();
-    co_return;
+    co_return std::nullopt;
   }
   record.reply = reply_name(socks5::Reply::Succeeded);
   if (auto ec = co_await forward_pipelined(buffer, upstream, record)) {
     record.reason = ec.message();
-    co_return;
+    co_return std::nullopt;
   }
-  buffer.release();
-  co_await relay_tcp(client, upstream, services, gate, record);
-  live->upstream = nullptr;
-  live->acl = nullptr;
-}
-
-awaitable<void> relay_tcp(tcp::socket& client, tcp::socket& upstream, Services& services,
-                          const AclGate& gate, SessionRecord& record) {
-  const auto& server = services.config.server;
-  auto traffic =
-      co_await relay::relay(client, upstream, &services.pipes,
-                            relay::RelayOptions{.splice = server.splice, .idle = &services.idle});
-  record.up += traffic.up;
-  record.down += traffic.down;
-  if (!gate.blocked_reason().empty()) {
-    record.reason = gate.blocked_reason();  // closed by terminate_on_reload
-  } else if (traffic.idle_timeout) {
-    record.reason = "idle timeout";
-  } else if (traffic.error) {
-    record.reason = traffic.error.message();
-  }
+  co_return std::move(upstream);
 }
 
 asio::ip::address relay_address(const tcp::socket& client, const config::Server& server) {
