@@ -41,11 +41,14 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 def binary() -> str:
     path = os.environ.get("RUSTSOCKS_BIN", "")
     if not path:
-        for preset in ("dev", "release", "asan"):
-            for cand in (os.path.join(REPO, "build", preset, "rustsocks"),
-                         os.path.join(REPO, "build", preset, "src", "rustsocks")):
-                if not path and os.access(cand, os.X_OK):
-                    path = cand
+        # Run by hand (ctest sets RUSTSOCKS_BIN): the most recently built of the presets, so a
+        # stale build of another preset is never the one tested.
+        found = [cand for preset in ("dev", "release", "asan")
+                 for cand in (os.path.join(REPO, "build", preset, "rustsocks"),
+                              os.path.join(REPO, "build", preset, "src", "rustsocks"))
+                 if os.access(cand, os.X_OK)]
+        if found:
+            path = max(found, key=os.path.getmtime)
     if not path or not os.access(path, os.X_OK):
         # A missing binary is a failure (a broken build), never a skip.
         raise RuntimeError(f"rustsocks binary not found (RUSTSOCKS_BIN={path!r}); build the "
