@@ -18,6 +18,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 SELF="$ROOT/bench/auth_compare.sh"
 LOAD="$ROOT/bench/auth/authload.py"
 PAMW_LIB=/usr/lib/x86_64-linux-gnu/libpam_wrapper.so
@@ -242,10 +244,7 @@ TMP=$(mktemp -d /tmp/rustsocks-authbench.XXXXXX)
 chmod 755 "$TMP"
 cleanup() {
   local p
-  if ip netns list 2>/dev/null | grep -qw "$NS"; then
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$NS" 2>/dev/null || true
-  fi
+  bench_delete_netns "$NS"
   rm -f "$PAMFILE"
   # pam_wrapper copies its service dir to /tmp/pam.X per process; remove the copies of dead processes
   for p in /tmp/pam.?; do
@@ -254,7 +253,7 @@ cleanup() {
     [[ $q =~ ^[0-9]+$ && $q != 0 && ! -d /proc/$q ]] && rm -rf --one-file-system "$p"
   done
   if id "$USERNAME" >/dev/null 2>&1; then userdel "$USERNAME" 2>/dev/null || true; fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+  bench_remove_tmp "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

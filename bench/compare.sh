@@ -22,6 +22,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 SELF="$ROOT/bench/compare.sh"
 
 # ------------------------------------------------------------------------------------------------
@@ -253,20 +255,7 @@ fi
 [[ $RS == /* ]] || RS="$PWD/$RS"
 
 # Load tool: the project build's copy when no file of bench/ is newer, else a standalone build.
-tool_is_fresh() {
-  [[ -x $1 ]] && [[ -z $(find "$ROOT/bench" \( -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt \) \
-                          -newer "$1" -print -quit) ]]
-}
-if [[ -z ${SOCKSBENCH_BIN:-} ]] && tool_is_fresh "$ROOT/build/release/bench/socksbench"; then
-  SOCKSBENCH_BIN=$ROOT/build/release/bench/socksbench
-fi
-if [[ -z ${SOCKSBENCH_BIN:-} ]]; then
-  gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
-  [[ -f $ROOT/build/bench-tool/CMakeCache.txt ]] && gen=()
-  cmake -S "$ROOT/bench" -B "$ROOT/build/bench-tool" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release > /dev/null
-  cmake --build "$ROOT/build/bench-tool" > /dev/null
-  SOCKSBENCH_BIN=$ROOT/build/bench-tool/socksbench
-fi
+bench_find_socksbench
 for bin in /usr/sbin/danted /usr/bin/microsocks "$SOCKSBENCH_BIN"; do
   [[ -x $bin ]] || { echo "missing $bin (apt-get install dante-server microsocks)" >&2; exit 1; }
 done
@@ -277,12 +266,8 @@ COMMAND_LINE=${COMMAND_LINE//$ROOT\//}
 NS=rsbench-$$
 TMP=$(mktemp -d /tmp/rustsocks-bench.XXXXXX)
 cleanup() {
-  local p
-  if ip netns list 2>/dev/null | grep -qw "$NS"; then
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$NS" 2>/dev/null || true
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+  bench_delete_netns "$NS"
+  bench_remove_tmp "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

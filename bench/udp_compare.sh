@@ -20,6 +20,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 SELF="$ROOT/bench/udp_compare.sh"
 
 inside() {
@@ -162,20 +164,7 @@ fi
 if [[ $(id -u) != 0 ]]; then echo "udp_compare.sh needs root (ip netns, danted)" >&2; exit 1; fi
 RS=${1:-${RUSTSOCKS_BIN:-$ROOT/build/release/rustsocks}}
 [[ $RS == /* ]] || RS="$PWD/$RS"
-tool_is_fresh() {
-  [[ -x $1 ]] && [[ -z $(find "$ROOT/bench" \( -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt \) \
-                          -newer "$1" -print -quit) ]]
-}
-if [[ -z ${SOCKSBENCH_BIN:-} ]] && tool_is_fresh "$ROOT/build/release/bench/socksbench"; then
-  SOCKSBENCH_BIN=$ROOT/build/release/bench/socksbench
-fi
-if [[ -z ${SOCKSBENCH_BIN:-} ]]; then
-  gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
-  [[ -f $ROOT/build/bench-tool/CMakeCache.txt ]] && gen=()
-  cmake -S "$ROOT/bench" -B "$ROOT/build/bench-tool" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release > /dev/null
-  cmake --build "$ROOT/build/bench-tool" > /dev/null
-  SOCKSBENCH_BIN=$ROOT/build/bench-tool/socksbench
-fi
+bench_find_socksbench
 for bin in /usr/sbin/danted "$SOCKSBENCH_BIN"; do
   [[ -x $bin ]] || { echo "missing $bin (make deps-bench)" >&2; exit 1; }
 done
@@ -188,12 +177,8 @@ COMMAND_LINE=${COMMAND_LINE//$ROOT\//}
 NS=rsudp-$$
 TMP=$(mktemp -d /tmp/rustsocks-udp-bench.XXXXXX)
 cleanup() {
-  local p
-  if ip netns list 2>/dev/null | grep -qw "$NS"; then
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$NS" 2>/dev/null || true
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+  bench_delete_netns "$NS"
+  bench_remove_tmp "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -1,0 +1,36 @@
+# Shared by the benchmark scripts (compare.sh, udp_compare.sh, auth_compare.sh), sourced after
+# they set ROOT: the load tool, and the private network namespace with its temporary folder.
+# shellcheck shell=bash
+
+# Sets SOCKSBENCH_BIN (unless given): the project build's socksbench when no file of bench/ is
+# newer than it, else a standalone build into build/bench-tool/.
+bench_find_socksbench() {
+  local built=$ROOT/build/release/bench/socksbench
+  if [[ -z ${SOCKSBENCH_BIN:-} && -x $built ]] &&
+     [[ -z $(find "$ROOT/bench" \( -name '*.cpp' -o -name '*.hpp' -o -name CMakeLists.txt \) \
+             -newer "$built" -print -quit) ]]; then
+    SOCKSBENCH_BIN=$built
+  fi
+  if [[ -z ${SOCKSBENCH_BIN:-} ]]; then
+    local gen=()
+    command -v ninja >/dev/null && gen=(-G Ninja)
+    [[ -f $ROOT/build/bench-tool/CMakeCache.txt ]] && gen=()
+    cmake -S "$ROOT/bench" -B "$ROOT/build/bench-tool" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release > /dev/null
+    cmake --build "$ROOT/build/bench-tool" > /dev/null
+    SOCKSBENCH_BIN=$ROOT/build/bench-tool/socksbench
+  fi
+}
+
+# Kills every process left in namespace $1 and deletes it (no-op when it does not exist).
+bench_delete_netns() {
+  local p
+  if ip netns list 2>/dev/null | grep -qw "$1"; then
+    for p in $(ip netns pids "$1" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$1" 2>/dev/null || true
+  fi
+}
+
+# Removes the temporary folder $1, or keeps it (and says so) with KEEP_TMP=1.
+bench_remove_tmp() {
+  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "kept $1" >&2; else rm -rf "$1"; fi
+}
