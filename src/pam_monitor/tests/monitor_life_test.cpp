@@ -159,9 +159,12 @@ TEST_F(PamMonitorLife, TheMonitorAndItsWorkersKeepNoStrayDescriptors) {
   const auto stray_name =
       std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(stray[0]));
   start({.services = {}, .workers = 1, .verbose = false}, 2);
-  auto pool = workers(1);
   ::close(stray[0]);
   ::close(stray[1]);
+  // A worker counts as a child from fork() on, before it has closed what it inherited: one answered
+  // request means it is in its serving loop, which is the steady state this test inspects.
+  ASSERT_EQ(authenticate(good()).verdict, PamVerdict::Success);
+  auto pool = workers(1);
   ASSERT_EQ(pool.size(), 1U);
   auto monitor_files = open_files(monitor_.pid);
   auto worker_files = open_files(pool[0]);
