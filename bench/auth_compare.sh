@@ -44,14 +44,8 @@ inside() {
   # shellcheck disable=SC2317
   cleanup_inside() { for p in "${STARTED[@]}"; do stop_pid "$p"; done; }
   trap cleanup_inside EXIT
-  if [[ ${BENCH_NICE:--10} != 0 ]]; then
-    renice -n "${BENCH_NICE:--10}" -p $$ >/dev/null
-    if [[ -w /proc/$$/autogroup ]]; then echo "${BENCH_NICE:--10}" > /proc/$$/autogroup || true; fi
-  fi
-  ip link set lo up
-  sysctl -q -w net.ipv4.tcp_tw_reuse=1 net.ipv4.tcp_max_tw_buckets=0 \
-    net.ipv4.ip_local_port_range="1024 65000" net.core.somaxconn=4096 >/dev/null
-  ulimit -n "$(ulimit -Hn)"
+  bench_enter_namespace
+  bench_tune_tcp
 
   python3 "$LOAD" echo --port $echo_port --max-seconds 900 > "$tmp/echo.log" 2>&1 &
   STARTED+=($!)

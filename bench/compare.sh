@@ -70,20 +70,8 @@ inside() {
   cleanup_inside() { for p in "${STARTED[@]}"; do stop_pids "$p"; done; }
   trap cleanup_inside EXIT
 
-  # Other work on the shared cores (builds, tests) perturbs the figures; a higher priority for
-  # everything this run starts (inherited by the proxies, their children, the tool and the target)
-  # keeps most of it out without changing the comparison between columns. With autogroup
-  # scheduling, plain nice only counts inside a session, so the run has its own session (setsid,
-  # outside) and sets that session's group nice too.
-  if [[ ${BENCH_NICE:--10} != 0 ]]; then
-    renice -n "${BENCH_NICE:--10}" -p $$ >/dev/null
-    if [[ -w /proc/$$/autogroup ]]; then echo "${BENCH_NICE:--10}" > /proc/$$/autogroup || true; fi
-  fi
-  ip link set lo up
-  # No TIME_WAIT, wide ephemeral range: the connection-rate scenario must not run out of ports.
-  sysctl -q -w net.ipv4.tcp_tw_reuse=1 net.ipv4.tcp_max_tw_buckets=0 \
-    net.ipv4.ip_local_port_range="1024 65000" net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=8192 >/dev/null
-  ulimit -n "$(ulimit -Hn)"
+  bench_enter_namespace
+  bench_tune_tcp
   local nofile; nofile=$(ulimit -n)
   if ((nofile < 18500)); then
     echo "warning: ulimit -n is $nofile; 9,000 idle tunnels need about 18,100 descriptors in the proxy" >&2

@@ -42,11 +42,7 @@ inside() {
     done
   }
   trap cleanup_inside EXIT
-  if [[ ${BENCH_NICE:--10} != 0 ]]; then
-    renice -n "${BENCH_NICE:--10}" -p $$ >/dev/null
-    if [[ -w /proc/$$/autogroup ]]; then echo "${BENCH_NICE:--10}" > /proc/$$/autogroup || true; fi
-  fi
-  ip link set lo up
+  bench_enter_namespace
   sysctl -q -w net.core.rmem_max=8388608 net.core.wmem_max=8388608 >/dev/null
 
   "$sb" udp-echo --port $echo_port --max-seconds 900 > "$tmp/echo.log" 2>&1 &

@@ -44,6 +44,17 @@ class ApiCase(h.ProxyTestCase):
     def get(self, path, token=TOKEN, **kw):
         return h.curl(self.base + path, token=token, **kw)
 
+    def wait_healthy(self, seconds, message):
+        """Polls /health until it answers 200 (a refused or failed request counts as not yet)."""
+        dl = h.Deadline(seconds)
+        while True:
+            try:
+                if self.get("/health", token=None).status == 200:
+                    return
+            except AssertionError:
+                pass
+            self.assertFalse(dl.expired(), message)
+
     def assert_error(self, result, status, code):
         self.assertEqual(result.status, status, result)
         self.assertTrue(result.headers.get("content-type", "").startswith("application/json"))
@@ -204,14 +215,7 @@ class Limits(ApiCase):
         self.assertIn(b"too many API connections", body)
         for s in held:
             s.close()
-        dl = h.Deadline(10)
-        while True:
-            try:
-                if self.get("/health", token=None).status == 200:
-                    break
-            except AssertionError:
-                pass
-            self.assertFalse(dl.expired(), "API still refusing after the connections closed")
+        self.wait_healthy(10, "API still refusing after the connections closed")
 
     def test_slow_and_idle_clients_time_out(self):
         self.start_api(api={"read_timeout_ms": 400})
@@ -276,14 +280,7 @@ class Limits(ApiCase):
         self.assertGreaterEqual(opened[0], 300)
         self.assertLess(worst, 1.0, f"a proxied session took {worst:.3f} s during the flood")
         proxy.assert_alive()
-        dl = h.Deadline(15)
-        while True:
-            try:
-                if self.get("/health", token=None).status == 200:
-                    break
-            except AssertionError:
-                pass
-            self.assertFalse(dl.expired(), "API did not recover after the flood")
+        self.wait_healthy(15, "API did not recover after the flood")
 
 
 class Options(ApiCase):
