@@ -25,11 +25,6 @@ namespace {
 constexpr auto kDrainPoll = std::chrono::milliseconds(20);
 constexpr auto kAbortWait = std::chrono::seconds(2);
 
-unsigned worker_count(const config::Config& config) {
-  if (config.server.workers > 0) return config.server.workers;
-  return std::max(1U, std::thread::hardware_concurrency());
-}
-
 // Waits (on the control loop) until no session is left or the deadline passes.
 awaitable<bool> wait_drained(listener::ConnectionCounters& counters,
                              std::chrono::steady_clock::time_point deadline) {
@@ -128,7 +123,7 @@ int run(const config::Config& config) {
   // Privileged part, before any thread exists: look up the account, bind, drop root.
   std::optional<RunAs> run_as;
   if (::geteuid() == 0) run_as = lookup_run_user(config.server.user);
-  auto count = worker_count(config);
+  auto count = listener::worker_count(config);
   AuthServices auth(config);
   auto listeners = bind_listeners(config, count);
   auto endpoint = listeners.front().endpoint;

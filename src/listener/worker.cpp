@@ -1,6 +1,8 @@
 #include "listener/worker.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <thread>
 
 #include <sys/socket.h>
 
@@ -94,12 +96,18 @@ Listener bind_listener(const tcp::endpoint& endpoint, int backlog) {
   return Listener{core::UniqueFd(acceptor.release()), bound};
 }
 
+unsigned worker_count(const config::Config& config) {
+  if (config.server.workers > 0) return config.server.workers;
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
 Worker::Worker(const config::Config& config, connect::Resolver& resolver,
                ConnectionCounters& counters, Listener listener, session::AuthShared& auth,
                core::UniqueFd pam_channel, acl::AclStore* acl)
     : config_(config),
       resolver_(resolver),
       counters_(counters),
+      pipes_(relay::PipePoolOptions{.budget = relay::default_pipe_budget(worker_count(config))}),
       idle_(config.server.idle_timeout),
       acceptor_(io_),
       pam_(pam_channel.valid()

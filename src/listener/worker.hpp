@@ -53,6 +53,9 @@ struct Listener {
 // Throws boost::system::system_error naming the endpoint when bind or listen fails.
 Listener bind_listener(const tcp::endpoint& endpoint, int backlog);
 
+// Workers to run: [server] workers, or one per core when it is 0.
+unsigned worker_count(const config::Config& config);
+
 class Worker {
  public:
   // pam_channel: this worker's end of a PAM monitor channel; invalid when no PAM method is used.

@@ -14,7 +14,6 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 
-constexpr std::size_t kSpliceChunk = 256 * 1024;
 constexpr std::size_t kCopyBuffer = 16 * 1024;
 
 bool is_orderly_end(const error_code& ec) {
@@ -71,7 +70,7 @@ awaitable<void> splice_pump(tcp::socket& from, tcp::socket& to, PipePool& pool,
         break;
       }
     }
-    auto n = ::splice(from.native_handle(), nullptr, pipe.write_end.get(), nullptr, kSpliceChunk,
+    auto n = ::splice(from.native_handle(), nullptr, pipe.write_end.get(), nullptr, pipe.capacity(),
                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n == 0) {
       end = asio::error::eof;

@@ -1,10 +1,14 @@
 #include "relay/relay.hpp"
 
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "relay/idle_watch.hpp"
 #include "support/loopback.hpp"
@@ -53,8 +57,8 @@ awaitable<void> send_all_then_shutdown(tcp::socket& socket, std::vector<std::uin
 class RelayPaths : public ::testing::TestWithParam<bool> {};
 
 TEST_P(RelayPaths, MovesBothDirectionsAtOnceAndCountsEveryByte) {
+  PipePool pipes;  // outlives the frames t.io destroys
   Tunnel t;
-  PipePool pipes;
   auto up = random_bytes(3 * 1024 * 1024 + 17, 1);
   auto down = random_bytes(2 * 1024 * 1024 + 5, 2);
   std::vector<std::uint8_t> got_up;
@@ -79,8 +83,8 @@ TEST_P(RelayPaths, MovesBothDirectionsAtOnceAndCountsEveryByte) {
 }
 
 TEST_P(RelayPaths, ForwardsAHalfCloseAndKeepsTheOtherDirectionOpen) {
+  PipePool pipes;  // outlives the frames t.io destroys
   Tunnel t;
-  PipePool pipes;
   const std::string request = "question";
   const std::string answer(200'000, 'a');
   std::string received;
@@ -107,8 +111,8 @@ TEST_P(RelayPaths, ForwardsAHalfCloseAndKeepsTheOtherDirectionOpen) {
 }
 
 TEST_P(RelayPaths, ClosesAnIdleTunnelAfterTheIdleTimeout) {
+  PipePool pipes;  // outlives the frames t.io destroys
   Tunnel t;
-  PipePool pipes;
   IdleWatch watch(std::chrono::seconds(1));
   asio::co_spawn(t.io, watch.run(), asio::detached);
   auto traffic = run_bounded(
@@ -145,8 +149,8 @@ INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, RelayPaths, ::testing::Values(true, fals
                          });
 
 TEST(PipePool, AnIdleTunnelHoldsNoPipeAfterTraffic) {
+  PipePool pipes;
   Tunnel t;
-  PipePool pipes(64);
   auto scenario = [&]() -> awaitable<Traffic> {
     using namespace asio::experimental::awaitable_operators;
     auto moved = relay(t.client(), t.upstream(), &pipes, {.splice = true});
@@ -169,6 +173,45 @@ TEST(PipePool, AnIdleTunnelHoldsNoPipeAfterTraffic) {
   auto traffic = run_bounded(t.io, scenario());
   EXPECT_EQ(traffic.up, 5U);
   EXPECT_GE(pipes.created(), 1U);
+}
+
+TEST(PipePool, EnlargesPipesWithinItsBudgetOnly) {
+  constexpr std::size_t kLarge = 1024 * 1024;
+  constexpr std::size_t kDefault = 64 * 1024;
+  PipePool pool(PipePoolOptions{
+      .max_idle = 8, .large = kLarge, .budget = 2 * kLarge + kLarge / 4 + kDefault});
+  auto first = pool.acquire();
+  auto second = pool.acquire();
+  auto third = pool.acquire();   // a whole one no longer fits: a quarter does
+  auto fourth = pool.acquire();  // nothing fits: the kernel's default
+  ASSERT_TRUE(first.valid() && second.valid() && third.valid() && fourth.valid());
+  EXPECT_EQ(first.capacity(), kLarge);
+  EXPECT_EQ(::fcntl(first.write_end.get(), F_GETPIPE_SZ), static_cast<int>(kLarge));
+  EXPECT_EQ(second.capacity(), kLarge);
+  EXPECT_EQ(third.capacity(), kLarge / 4);
+  EXPECT_EQ(::fcntl(third.write_end.get(), F_GETPIPE_SZ), static_cast<int>(kLarge / 4));
+  EXPECT_EQ(fourth.capacity(), 64U * 1024);
+  EXPECT_EQ(pool.accounted(), 2 * kLarge + kLarge / 4 + 64 * 1024);
+
+  pool.release(std::move(first));  // idle pipes still count: they are still open
+  EXPECT_EQ(pool.accounted(), 2 * kLarge + kLarge / 4 + 64 * 1024);
+  { auto dropped = std::move(second); }  // closed (as a pipe with stale bytes is): given back
+  EXPECT_EQ(pool.accounted(), kLarge + kLarge / 4 + 64 * 1024);
+  auto reused = pool.acquire();  // the idle big pipe, not a new one
+  EXPECT_EQ(reused.capacity(), kLarge);
+  EXPECT_EQ(pool.created(), 4U);
+  auto fifth = pool.acquire();  // the dropped pipe's share is free again
+  EXPECT_EQ(fifth.capacity(), kLarge);
+}
+
+TEST(PipePool, BudgetIsHalfTheUsersSoftLimitSharedByTheWorkers) {
+  std::ifstream in("/proc/sys/fs/pipe-user-pages-soft");
+  std::size_t pages = 0;
+  ASSERT_TRUE(in >> pages);
+  if (pages == 0) GTEST_SKIP() << "no soft limit on this machine";
+  auto bytes = pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(default_pipe_budget(1), bytes / 2);
+  EXPECT_EQ(default_pipe_budget(4), bytes / 2 / 4);
 }
 
 }  // namespace

@@ -30,6 +30,7 @@ awaitable<std::vector<std::uint8_t>> read_n(tcp::socket& socket, std::size_t n) 
 }
 
 TEST(Bind, TheDestinationCheckRefusesAPeerAndTheWaitGoesOnUntilTheTimeout) {
+  relay::PipePool pipes;  // outlives the frames io destroys
   asio::io_context io;
   config::Config config;
   config.server.bind_accept_timeout = 1s;
@@ -38,7 +39,6 @@ TEST(Bind, TheDestinationCheckRefusesAPeerAndTheWaitGoesOnUntilTheTimeout) {
   AuthShared shared{.config = config.auth, .lockout = lockout, .blocking = blocking};
   Authenticator auth(shared, nullptr);
   connect::Resolver resolver(1);
-  relay::PipePool pipes;
   LiveSessions live;
   relay::IdleWatch idle(0s);
   std::vector<Checked> checks;
