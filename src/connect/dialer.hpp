@@ -33,11 +33,13 @@ struct DialTarget {
 struct Dialed {
   error_code error;  // the most telling failure when no candidate connected
   tcp::socket socket;
+  tcp::endpoint endpoint{};  // the candidate that connected
 };
 
 awaitable<Dialed> dial(Resolver& resolver, DialTarget target, DialOptions options);
 
-// Connects to the given candidates in order with the race above; exposed for tests.
+// Connects to the given candidates in order with the race above (one candidate: a plain
+// non-blocking connect, see connect_single); exposed for tests.
 awaitable<Dialed> race_connect(std::vector<tcp::endpoint> candidates, DialOptions options);
 
 }  // namespace rustsocks::connect

@@ -85,6 +85,8 @@ Listener bind_listener(const tcp::endpoint& endpoint, int backlog) {
                                       "SO_REUSEPORT");
   }
   if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true));
+  // Accepted sockets inherit it: TCP_NODELAY on the client leg without a setsockopt per session.
+  acceptor.set_option(tcp::no_delay(true));
   error_code ec;
   acceptor.bind(endpoint, ec);
   if (ec) {
@@ -205,7 +207,8 @@ awaitable<void> Worker::accept_loop() {
   auto& metrics = listener_metrics();
   ClearOnExit accepting(accepting_);  // set by start()
   while (acceptor_.is_open()) {
-    auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
+    tcp::endpoint peer;  // filled by accept() itself: no getpeername() per session
+    auto [ec, socket] = co_await acceptor_.async_accept(peer, kNoThrow);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) {
       counters_.accept_errors.fetch_add(1, std::memory_order_relaxed);
@@ -234,7 +237,7 @@ awaitable<void> Worker::accept_loop() {
         spdlog::error("session ended by an unexpected exception: {}", e.what());
       }
     };
-    asio::co_spawn(io_, session::serve(std::move(socket), services), on_end);
+    asio::co_spawn(io_, session::serve(std::move(socket), peer, services), on_end);
   }
 }
 

@@ -38,6 +38,12 @@ error_code last_errno() {
   return {errno, boost::system::system_category()};
 }
 
+// Short reads and writes: a splice() that moved less than asked has emptied the socket's receive
+// queue (or filled its send buffer), so the pumps wait for readiness at once instead of asking
+// again for an EAGAIN, one system call less per burst. Nothing is missed: Asio's epoll reactor
+// re-arms the descriptor (EPOLL_CTL_MOD) for every wait, and the kernel reports a descriptor that
+// is already ready at that point, so bytes or space that arrived in between wake the wait.
+
 // Moves everything buffered in the pipe to `to`; returns an error or success.
 awaitable<error_code> drain(Pipe& pipe, std::size_t& in_pipe, tcp::socket& to,
                             std::uint64_t& moved) {
@@ -47,10 +53,12 @@ awaitable<error_code> drain(Pipe& pipe, std::size_t& in_pipe, tcp::socket& to,
     if (n > 0) {
       in_pipe -= static_cast<std::size_t>(n);
       moved += static_cast<std::uint64_t>(n);
+      if (in_pipe == 0) break;
+    } else if (n < 0 && errno == EINTR) {
       continue;
+    } else if (n < 0 && errno != EAGAIN) {
+      co_return last_errno();
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN) co_return last_errno();
     auto [ec] = co_await to.async_wait(tcp::socket::wait_write, kNoThrow);
     if (ec) co_return ec;
   }
@@ -61,8 +69,19 @@ awaitable<void> splice_pump(tcp::socket& from, tcp::socket& to, PipePool& pool,
                             std::uint64_t& moved, Traffic& traffic) {
   Pipe pipe;
   std::size_t in_pipe = 0;
+  bool queue_emptied = false;  // the last read was short: wait before reading again
   error_code end;
   for (;;) {
+    if (queue_emptied) {
+      queue_emptied = false;
+      pool.release(std::move(pipe));  // empty: an idle direction holds no pipe
+      pipe = Pipe{};
+      auto [ec] = co_await from.async_wait(tcp::socket::wait_read, kNoThrow);
+      if (ec) {
+        end = ec;
+        break;
+      }
+    }
     if (!pipe.valid()) {
       pipe = pool.acquire();
       if (!pipe.valid()) {
@@ -92,6 +111,7 @@ awaitable<void> splice_pump(tcp::socket& from, tcp::socket& to, PipePool& pool,
       continue;
     }
     in_pipe = static_cast<std::size_t>(n);
+    queue_emptied = in_pipe < pipe.capacity();
     if (auto ec = co_await drain(pipe, in_pipe, to, moved)) {
       end = ec;
       break;

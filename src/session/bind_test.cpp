@@ -49,7 +49,8 @@ TEST(Bind, TheDestinationCheckRefusesAPeerAndTheWaitGoesOnUntilTheTimeout) {
   };
   Services services{config, resolver, pipes, live, auth, idle, &check};
   auto [accepted, client] = testing::loopback_pair(io);
-  asio::co_spawn(io, serve(std::move(accepted), services), asio::detached);
+  auto client_endpoint = accepted.remote_endpoint();
+  asio::co_spawn(io, serve(std::move(accepted), client_endpoint, services), asio::detached);
 
   std::uint16_t peer_port = 0;
   auto scenario = [&]() -> awaitable<std::vector<std::uint8_t>> {

@@ -88,11 +88,9 @@ std::string acl_user(const config::Config& config, const Verdict& identity) {
   return identity.user;
 }
 
-awaitable<void> run(tcp::socket& client, Services& services, SessionRecord& record,
-                    LiveSessions::Handle live) {
+awaitable<void> run(tcp::socket& client, const asio::ip::address& peer, Services& services,
+                    SessionRecord& record, LiveSessions::Handle live) {
   const auto& server = services.config.server;
-  error_code ignored;
-  auto peer = client.remote_endpoint(ignored).address();
   AclGate gate(services.acl, peer);
   if (!gate.admits_client()) {  // before any SOCKS byte or PAM call: closed without a byte
     record.reason = gate.blocked_reason();
@@ -221,7 +219,7 @@ awaitable<std::optional<tcp::socket>> run_connect(tcp::socket& client, InputBuff
   metrics.upstream_connect.observe(seconds_since(dial_start));
   auto& upstream = dialed.socket;
   error_code ignored;
-  gate.connected(upstream.remote_endpoint(ignored));
+  gate.connected(dialed.endpoint);
   upstream.set_option(tcp::no_delay(true), ignored);
   auto local = upstream.local_endpoint(ignored);
   if (auto ec = co_await send_reply(client, socks5::Reply::Succeeded, to_target(local))) {
@@ -253,17 +251,15 @@ awaitable<void> refuse(tcp::socket& client, socks5::Reply reply, const error_cod
   co_await send_reply(client, reply, socks5::Target{socks5::Ipv4{}, 0});
 }
 
-awaitable<void> serve(tcp::socket client, Services services) {
+awaitable<void> serve(tcp::socket client, tcp::endpoint peer, Services services) {
   SessionRecord record;
-  error_code ec;
-  record.client = endpoint_text(client.remote_endpoint(ec));
-  client.set_option(tcp::no_delay(true), ec);
+  record.client = endpoint_text(peer);
   struct Registration {  // leaves the live table on every path, also when the frame is destroyed
     LiveSessions& live;
     LiveSessions::Handle handle;
     ~Registration() { live.remove(handle); }
   } registration{services.live, services.live.add(&client)};
-  co_await run(client, services, record, registration.handle);
+  co_await run(client, peer.address(), services, record, registration.handle);
   log_record(record);
   count_session(record);
 }

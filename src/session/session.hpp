@@ -49,7 +49,9 @@ struct SessionRecord {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
-// Owns the socket (coroutine lifetime rule: never take it by reference into co_spawn).
-awaitable<void> serve(tcp::socket client, Services services);
+// Owns the socket (coroutine lifetime rule: never take it by reference into co_spawn). `peer` is
+// the client's address as accept() returned it (no getpeername per session). The socket inherits
+// TCP_NODELAY from the listener (bind_listener sets it there once).
+awaitable<void> serve(tcp::socket client, tcp::endpoint peer, Services services);
 
 }  // namespace rustsocks::session
