@@ -45,12 +45,13 @@ struct BlackHole {
 struct Outcome {
   error_code error;
   tcp::endpoint remote;
+  tcp::endpoint reported;  // Dialed::endpoint
 };
 
 awaitable<Outcome> outcome(awaitable<Dialed> op) {
   auto dialed = co_await std::move(op);
   error_code ignored;
-  co_return Outcome{dialed.error, dialed.socket.remote_endpoint(ignored)};
+  co_return Outcome{dialed.error, dialed.socket.remote_endpoint(ignored), dialed.endpoint};
 }
 
 TEST(RaceConnect, ReportsConnectionRefused) {
@@ -66,6 +67,16 @@ TEST(RaceConnect, FallsThroughToTheNextCandidateWhenOneFails) {
       run_bounded(io, outcome(race_connect({closed_port(io), good.local_endpoint()}, {})));
   ASSERT_FALSE(dialed.error) << dialed.error.message();
   EXPECT_EQ(dialed.remote, good.local_endpoint());
+  EXPECT_EQ(dialed.reported, good.local_endpoint());
+}
+
+TEST(RaceConnect, ConnectsASingleCandidateAndNamesIt) {
+  asio::io_context io;
+  tcp::acceptor good(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto dialed = run_bounded(io, outcome(race_connect({good.local_endpoint()}, {})));
+  ASSERT_FALSE(dialed.error) << dialed.error.message();
+  EXPECT_EQ(dialed.remote, good.local_endpoint());
+  EXPECT_EQ(dialed.reported, good.local_endpoint());
 }
 
 TEST(RaceConnect, StartsTheNextCandidateWhileTheFirstHangs) {
