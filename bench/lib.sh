@@ -56,3 +56,26 @@ bench_tune_tcp() {
     net.ipv4.tcp_max_syn_backlog=8192 >/dev/null
   ulimit -n "$(ulimit -Hn)"
 }
+
+# Outside the namespace, last step of compare.sh and udp_compare.sh: creates namespace $1-PID and
+# a temporary folder /tmp/$2.XXXXXX, runs $SELF inside the namespace (COMPARE_INSIDE=1) in its own
+# session with the run's facts in the environment (SOCKSBENCH_BIN, RS, COMMAND_LINE), and removes
+# both on exit, also on Ctrl-C.
+bench_run_in_namespace() {
+  NS=$1-$$
+  TMP=$(mktemp -d "/tmp/$2.XXXXXX")
+  # shellcheck disable=SC2317  # called by the trap
+  bench_cleanup() {
+    bench_delete_netns "$NS"
+    bench_remove_tmp "$TMP"
+  }
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  ip netns add "$NS"
+  local git_rev load_before
+  git_rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  setsid -w ip netns exec "$NS" env COMPARE_INSIDE=1 COMPARE_TMP="$TMP" SOCKSBENCH_BIN="$SOCKSBENCH_BIN" \
+    RUSTSOCKS_BIN="$RS" GIT_REV="$git_rev" LOAD_BEFORE="$load_before" COMMAND_LINE="$COMMAND_LINE" \
+    timeout 600 bash "$SELF"
+}

@@ -170,18 +170,4 @@ for v in DURATION ROUNDS SIZES WINDOW BENCH_COLUMNS BENCH_NICE; do
   if [[ -n ${!v:-} ]]; then COMMAND_LINE="$v=\"${!v}\" $COMMAND_LINE"; fi
 done
 COMMAND_LINE=${COMMAND_LINE//$ROOT\//}
-NS=rsudp-$$
-TMP=$(mktemp -d /tmp/rustsocks-udp-bench.XXXXXX)
-cleanup() {
-  bench_delete_netns "$NS"
-  bench_remove_tmp "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$NS"
-GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-setsid -w ip netns exec "$NS" env COMPARE_INSIDE=1 COMPARE_TMP="$TMP" SOCKSBENCH_BIN="$SOCKSBENCH_BIN" \
-  RUSTSOCKS_BIN="$RS" GIT_REV="$GIT_REV" LOAD_BEFORE="$LOAD_BEFORE" COMMAND_LINE="$COMMAND_LINE" \
-  timeout 600 bash "$SELF"
+bench_run_in_namespace rsudp rustsocks-udp-bench
